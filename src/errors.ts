@@ -1,0 +1,106 @@
+// Typed errors of deltats: each carries the facts a user needs to act (table, version, file, column, feature).
+// Every error thrown across the public API is a DeltaError subclass; nothing here does I/O.
+
+export class DeltaError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The log or a file in it breaks PROTOCOL.md (malformed JSON line, missing required field, ...). */
+export class ProtocolError extends DeltaError {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(file ? `${message} (${file}${line !== undefined ? `, line ${line}` : ''})` : message, options);
+  }
+}
+
+/** The table needs a reader/writer feature (or protocol version) deltats does not implement. */
+export class UnsupportedFeatureError extends DeltaError {
+  constructor(
+    readonly feature: string,
+    readonly kind: 'reader' | 'writer',
+    detail?: string,
+  ) {
+    super(`table requires unsupported ${kind} feature '${feature}'${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+export class TableNotFoundError extends DeltaError {
+  constructor(readonly uri: string) {
+    super(`no Delta table at ${uri} (no _delta_log commits found)`);
+  }
+}
+
+export class TableExistsError extends DeltaError {
+  constructor(readonly uri: string) {
+    super(`a Delta table already exists at ${uri}`);
+  }
+}
+
+/** Time travel to a version/timestamp the log cannot reconstruct. */
+export class VersionNotFoundError extends DeltaError {
+  constructor(message: string, readonly version?: number) {
+    super(message);
+  }
+}
+
+/** Data does not fit the table schema; nothing was written. */
+export class SchemaMismatchError extends DeltaError {
+  constructor(
+    message: string,
+    readonly column?: string,
+    readonly row?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A data file referenced by the log is missing (e.g. vacuumed). */
+export class DataFileNotFoundError extends DeltaError {
+  constructor(readonly path: string, detail?: string) {
+    super(`data file ${path} referenced by the log is missing${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+/** Storage failure with the store location named (bucket/key or path). */
+export class StorageError extends DeltaError {
+  constructor(message: string, readonly location?: string, options?: { cause?: unknown }) {
+    super(location ? `${message}: ${location}` : message, options);
+  }
+}
+
+export class NotFoundError extends StorageError {
+  constructor(location: string) {
+    super('not found', location);
+  }
+}
+
+/** Bad argument from the caller (malformed predicate, option out of range, ...). */
+export class InvalidArgumentError extends DeltaError {}
+
+/** Base of the optimistic-concurrency conflicts (PROTOCOL.md does not define these; they follow Delta/Spark's names). */
+export class ConcurrentModificationError extends DeltaError {
+  constructor(message: string, readonly winningVersion?: number) {
+    super(message);
+  }
+}
+/** A concurrent commit added files this (read-dependent) transaction would have read. */
+export class ConcurrentAppendError extends ConcurrentModificationError {}
+/** A concurrent commit removed a file this transaction read. */
+export class ConcurrentDeleteReadError extends ConcurrentModificationError {}
+/** A concurrent commit removed a file this transaction also removes. */
+export class ConcurrentDeleteDeleteError extends ConcurrentModificationError {}
+/** A concurrent commit changed metaData. */
+export class MetadataChangedError extends ConcurrentModificationError {}
+/** A concurrent commit changed the protocol. */
+export class ProtocolChangedError extends ConcurrentModificationError {}
+/** A concurrent commit carried a txn for the same appId. */
+export class ConcurrentTransactionError extends ConcurrentModificationError {}
+/** Retries were exhausted while other writers kept winning. */
+export class CommitFailedError extends ConcurrentModificationError {}

@@ -1,0 +1,183 @@
+// LocalStore: the ObjectStore on a local folder. putIfAbsent = fsynced temp file + hard link (EEXIST = lost race),
+// put = fsynced temp file + rename, so a partial file is never visible under its final name.
+import { promises as fsp, constants as fsc } from 'node:fs';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { NotFoundError, StorageError } from '../errors.js';
+import type { ListOptions, ObjectMeta, ObjectStore } from './store.js';
+
+const TEMP_PREFIX = '.deltats-tmp-';
+
+export class LocalStore implements ObjectStore {
+  readonly root: string;
+  readonly uri: string;
+
+  constructor(rootPathOrUri: string) {
+    const p = rootPathOrUri.startsWith('file:') ? fileURLToPath(rootPathOrUri) : rootPathOrUri;
+    this.root = path.resolve(p);
+    this.uri = pathToFileURL(this.root).href;
+  }
+
+  private abs(rel: string): string {
+    if (rel.startsWith('/') || rel.split('/').includes('..')) {
+      throw new StorageError('invalid object path', rel);
+    }
+    return path.join(this.root, ...rel.split('/'));
+  }
+
+  async get(rel: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await fsp.readFile(this.abs(rel)));
+    } catch (e) {
+      throw this.wrap(e, rel);
+    }
+  }
+
+  async getRange(rel: string, start: number, end: number): Promise<Uint8Array> {
+    let fh: fsp.FileHandle | undefined;
+    try {
+      fh = await fsp.open(this.abs(rel), 'r');
+      const len = Math.max(0, end - start);
+      const buf = Buffer.alloc(len);
+      let off = 0;
+      while (off < len) {
+        const { bytesRead } = await fh.read(buf, off, len - off, start + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return new Uint8Array(buf.buffer, buf.byteOffset, off);
+    } catch (e) {
+      throw this.wrap(e, rel);
+    } finally {
+      await fh?.close();
+    }
+  }
+
+  async head(rel: string): Promise<ObjectMeta | null> {
+    try {
+      const st = await fsp.stat(this.abs(rel));
+      if (!st.isFile()) return null;
+      return { path: rel, size: st.size, lastModified: st.mtime };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+      throw this.wrap(e, rel);
+    }
+  }
+
+  /** Write data to a fresh fsynced temp file in the target's folder; returns the temp path. */
+  private async writeTemp(target: string, data: Uint8Array): Promise<string> {
+    const dir = path.dirname(target);
+    await fsp.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const fh = await fsp.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return tmp;
+  }
+
+  async put(rel: string, data: Uint8Array): Promise<void> {
+    const target = this.abs(rel);
+    let tmp: string | undefined;
+    try {
+      tmp = await this.writeTemp(target, data);
+      await fsp.rename(tmp, target);
+      tmp = undefined;
+    } catch (e) {
+      throw this.wrap(e, rel);
+    } finally {
+      if (tmp) await fsp.rm(tmp, { force: true });
+    }
+  }
+
+  async putIfAbsent(rel: string, data: Uint8Array): Promise<boolean> {
+    const target = this.abs(rel);
+    let tmp: string | undefined;
+    try {
+      tmp = await this.writeTemp(target, data);
+      await fsp.link(tmp, target);
+      await syncDir(path.dirname(target));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw this.wrap(e, rel);
+    } finally {
+      if (tmp) await fsp.rm(tmp, { force: true });
+    }
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const recursive = options.recursive ?? true;
+    // The folder that holds every path with this prefix.
+    const slash = prefix.lastIndexOf('/');
+    const baseRel = slash >= 0 ? prefix.slice(0, slash) : '';
+    const results: ObjectMeta[] = [];
+    const walk = async (dirRel: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fsp.readdir(dirRel ? this.abs(dirRel) : this.root, { withFileTypes: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw this.wrap(e, dirRel);
+      }
+      for (const ent of entries) {
+        if (ent.name.startsWith(TEMP_PREFIX)) continue;
+        const rel = dirRel ? `${dirRel}/${ent.name}` : ent.name;
+        if (ent.isDirectory()) {
+          // Descend only where the folder can contain matching paths.
+          if (recursive && (rel + '/').startsWith(prefix)) await walk(rel);
+        } else if (ent.isFile() && rel.startsWith(prefix)) {
+          if (!recursive && rel.slice(prefix.length).includes('/')) continue;
+          if (options.startAfter !== undefined && !(rel > options.startAfter)) continue;
+          const st = await fsp.stat(path.join(this.root, ...rel.split('/'))).catch(() => null);
+          if (st) results.push({ path: rel, size: st.size, lastModified: st.mtime });
+        }
+      }
+    };
+    await walk(baseRel);
+    results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    yield* results;
+  }
+
+  async delete(rel: string): Promise<void> {
+    try {
+      await fsp.rm(this.abs(rel), { force: true });
+    } catch (e) {
+      throw this.wrap(e, rel);
+    }
+  }
+
+  async deleteMany(paths: string[]): Promise<void> {
+    const queue = [...paths];
+    const worker = async (): Promise<void> => {
+      for (let p = queue.shift(); p !== undefined; p = queue.shift()) await this.delete(p);
+    };
+    await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
+  }
+
+  private wrap(e: unknown, rel: string): Error {
+    const code = (e as NodeJS.ErrnoException).code;
+    const loc = path.join(this.root, rel);
+    if (code === 'ENOENT') return new NotFoundError(loc);
+    if (e instanceof StorageError) return e;
+    return new StorageError(`local storage error (${code ?? String(e)})`, loc, { cause: e });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await fsp.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the link itself is still atomic.
+  }
+}
