@@ -1,0 +1,199 @@
+// Transaction: optimistic commit of a list of actions as `_delta_log/<v>.json` via putIfAbsent.
+// On a lost race it reads the winning commits, applies conflicts.ts, rebases and retries; it never writes data files.
+import { randomUUID } from 'node:crypto';
+import type { Action, Add, CommitInfo, Metadata, Protocol, Remove } from './actions.js';
+import { fileKey } from './actions.js';
+import { checkConflict, footprintActions, type TransactionFootprint } from './conflicts.js';
+import { commitPath } from './paths.js';
+import { readCommit, serializeActions } from './codec.js';
+import { Snapshot } from './snapshot.js';
+import { assertWritable, writerUsesV2Checkpoints } from './features.js';
+import { writeCheckpoint } from './checkpoint_write.js';
+import type { ObjectStore } from '../storage/store.js';
+import { CommitFailedError, DeltaError, InvalidArgumentError } from '../errors.js';
+import { ENGINE_INFO } from '../version.js';
+
+export interface TransactionOptions {
+  /** commitInfo.operation, e.g. 'WRITE', 'CREATE TABLE', 'OPTIMIZE'. */
+  operation: string;
+  /** commitInfo.operationParameters; values are written as Spark does (strings, JSON for non-strings). */
+  operationParameters?: Record<string, unknown>;
+  operationMetrics?: Record<string, unknown>;
+  /** Read dependency for conflict detection: omit for blind appends. */
+  readPredicate?: 'all' | ((add: Add) => boolean);
+  /** Files the transaction read and depends on (beyond those it removes). */
+  readFiles?: Array<Add | Remove>;
+  /** Extra commitInfo fields (e.g. userMetadata). */
+  commitInfo?: Record<string, unknown>;
+  /** Maximum number of rebases after lost races (default 100). */
+  maxRetries?: number;
+  /** Skip writing a checkpoint even when the interval says so. */
+  skipCheckpoint?: boolean;
+}
+
+export interface CommitResult {
+  version: number;
+  snapshot: Snapshot;
+  /** Number of lost races before this commit won. */
+  retries: number;
+}
+
+const DEFAULT_CHECKPOINT_INTERVAL = 10;
+
+export class Transaction {
+  private readonly actions: Action[] = [];
+
+  /**
+   * @param store the table's store
+   * @param snapshot the snapshot read (null when creating the table: the commit must be version 0)
+   */
+  constructor(
+    readonly store: ObjectStore,
+    private snapshot: Snapshot | null,
+    readonly options: TransactionOptions,
+  ) {}
+
+  addActions(actions: Action[]): this {
+    this.actions.push(...actions);
+    return this;
+  }
+
+  get readVersion(): number {
+    return this.snapshot ? this.snapshot.version : -1;
+  }
+
+  private footprint(): TransactionFootprint {
+    const f = footprintActions(this.actions);
+    const readFileKeys = new Set<string>();
+    for (const r of this.options.readFiles ?? []) readFileKeys.add(fileKey(r));
+    const removedFileKeys = new Set(f.removes.map((r) => fileKey(r)));
+    for (const k of removedFileKeys) readFileKeys.add(k);
+    return {
+      isCreate: this.snapshot === null,
+      changesMetadata: f.hasMetadata,
+      changesProtocol: f.hasProtocol,
+      readPredicate: this.options.readPredicate,
+      readFileKeys,
+      removedFileKeys,
+      txnAppIds: new Set(f.txns.map((t) => t.appId)),
+      tableUri: this.store.uri,
+    };
+  }
+
+  private validate(protocol: Protocol, metadata: Metadata): void {
+    assertWritable(protocol, metadata);
+    const f = footprintActions(this.actions);
+    // PROTOCOL.md "Append-only Tables": no remove with dataChange=true when delta.appendOnly is true.
+    if (metadata.configuration?.['delta.appendOnly'] === 'true' && f.removes.some((r) => r.dataChange)) {
+      throw new InvalidArgumentError(
+        `table ${this.store.uri} is append-only (delta.appendOnly=true): '${this.options.operation}' would remove data`,
+      );
+    }
+  }
+
+  private buildCommitInfo(readVersion: number, timestamp: number): CommitInfo {
+    const f = footprintActions(this.actions);
+    const isBlindAppend =
+      this.options.readPredicate === undefined && f.removes.length === 0 && !f.hasMetadata && f.adds.every((a) => a.dataChange);
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.options.operationParameters ?? {})) {
+      if (v === undefined) continue;
+      params[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    const info: CommitInfo = {
+      timestamp,
+      operation: this.options.operation,
+      operationParameters: params,
+      ...(readVersion >= 0 ? { readVersion } : {}),
+      isolationLevel: 'Serializable',
+      isBlindAppend,
+      ...(this.options.operationMetrics ? { operationMetrics: stringifyValues(this.options.operationMetrics) } : {}),
+      engineInfo: ENGINE_INFO,
+      txnId: randomUUID(),
+      ...(this.options.commitInfo ?? {}),
+    };
+    return info;
+  }
+
+  async commit(): Promise<CommitResult> {
+    const maxRetries = this.options.maxRetries ?? 100;
+    const footprint = this.footprint();
+    let retries = 0;
+    for (;;) {
+      const protocolAction = this.actions.find((a): a is { protocol: Protocol } => 'protocol' in a)?.protocol;
+      const metadataAction = this.actions.find((a): a is { metaData: Metadata } => 'metaData' in a)?.metaData;
+      const protocol = protocolAction ?? this.snapshot?.protocol;
+      const metadata = metadataAction ?? this.snapshot?.metadata;
+      if (!protocol || !metadata) {
+        throw new InvalidArgumentError('the first commit of a table must carry protocol and metaData actions');
+      }
+      this.validate(protocol, metadata);
+      const version = this.readVersion + 1;
+      const timestamp = Date.now();
+      const commitInfo = this.buildCommitInfo(this.readVersion, timestamp);
+      // commitInfo first, as Spark writes it (readers find it without scanning the file).
+      const bytes = serializeActions([{ commitInfo }, ...this.actions]);
+      const won = await this.store.putIfAbsent(commitPath(version), bytes);
+      if (won) {
+        const snapshot = this.snapshot
+          ? this.snapshot.applyCommit(version, [{ commitInfo }, ...this.actions], timestamp)
+          : await Snapshot.load(this.store, { version });
+        if (!this.options.skipCheckpoint) await this.maybeCheckpoint(snapshot);
+        return { version, snapshot, retries };
+      }
+      if (this.snapshot === null) checkConflict(footprint, version, []); // throws TableExistsError
+      if (retries >= maxRetries) {
+        throw new CommitFailedError(
+          `gave up committing '${this.options.operation}' to ${this.store.uri} after ${retries} lost races (last tried version ${version})`,
+          version,
+        );
+      }
+      retries++;
+      // Read every winner since our read version, check conflicts, and rebase on top of them.
+      let snap = this.snapshot!;
+      const newer = await snap.update();
+      for (let v = snap.version + 1; v <= newer.version; v++) {
+        checkConflict(footprint, v, await readCommit(this.store, v));
+      }
+      this.snapshot = newer;
+      snap = newer;
+      await sleep(backoffMs(retries));
+    }
+  }
+
+  private async maybeCheckpoint(snapshot: Snapshot): Promise<void> {
+    const interval = Number(snapshot.metadata.configuration?.['delta.checkpointInterval'] ?? DEFAULT_CHECKPOINT_INTERVAL);
+    if (!(interval > 0) || snapshot.version === 0 || snapshot.version % interval !== 0) return;
+    if (writerUsesV2Checkpoints(snapshot.protocol)) return;
+    try {
+      await writeCheckpoint(this.store, {
+        version: snapshot.version,
+        protocol: snapshot.protocol,
+        metadata: snapshot.metadata,
+        activeFiles: snapshot.activeFiles(),
+        tombstones: snapshot.tombstones(),
+        txns: [...snapshot.txns().values()],
+        domainMetadata: [...snapshot.domainMetadata().values()],
+      });
+    } catch (e) {
+      // The commit is durable; a missing checkpoint only costs replay time. Never fail the write for it.
+      if (!(e instanceof DeltaError)) process.emitWarning(`deltats: checkpoint at version ${snapshot.version} failed: ${String(e)}`);
+    }
+  }
+}
+
+function stringifyValues(m: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m)) out[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  return out;
+}
+
+/** Jittered exponential backoff: up to 2^n ms, capped at 200 ms ("full jitter"). */
+function backoffMs(attempt: number): number {
+  const cap = Math.min(200, 2 ** Math.min(attempt, 8));
+  return Math.random() * cap;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
