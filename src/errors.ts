@@ -104,3 +104,17 @@ export class ProtocolChangedError extends ConcurrentModificationError {}
 export class ConcurrentTransactionError extends ConcurrentModificationError {}
 /** Retries were exhausted while other writers kept winning. */
 export class CommitFailedError extends ConcurrentModificationError {}
+
+/** A streaming source met a commit it cannot turn into appended rows (data change, schema change); names the version. */
+export class StreamSourceChangedError extends DeltaError {
+  constructor(message: string, readonly version: number) {
+    super(message);
+  }
+}
+
+/** A streaming checkpoint location is in use by another query, or belongs to a different query. */
+export class StreamCheckpointError extends DeltaError {
+  constructor(message: string, readonly batchId?: number) {
+    super(message);
+  }
+}
