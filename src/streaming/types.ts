@@ -1,0 +1,52 @@
+// The contracts between the streaming runner and its sources and sinks (offsets, read limits, batches, results).
+// Types only: no I/O and no knowledge of any particular source or sink.
+import type * as arrow from 'apache-arrow';
+
+/** A JSON value: offsets are written to the checkpoint as JSON and must round-trip exactly. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** How much one micro-batch may take from a source (each source documents which limits it honours). */
+export interface ReadLimits {
+  /** Maximum number of files (Delta / JSON directory sources). */
+  maxFiles?: number;
+  /** Soft maximum of bytes: a batch always admits at least one file. */
+  maxBytes?: number;
+  /** Maximum number of records (iterable source). */
+  maxRecords?: number;
+}
+
+/** A micro-batch source: offsets are opaque JSON values compared by their JSON text. */
+export interface StreamSource<O extends JsonValue = JsonValue> {
+  /** Human-readable name for progress events and errors. */
+  readonly description: string;
+  /**
+   * The end offset of the next batch starting after `start` (null = from the beginning), within `limits`.
+   * Returns `start` (or null when start is null) when no new data is available. Never blocks waiting for data.
+   */
+  latestOffset(start: O | null, limits?: ReadLimits): Promise<O | null>;
+  /** The rows in (start, end]. Must return exactly the same rows every time it is called with the same offsets. */
+  getBatch(start: O | null, end: O): Promise<arrow.Table>;
+  /** Commit/creation time (ms since epoch) of the newest data up to `end`, for latency metrics; undefined if unknown. */
+  offsetTimestamp?(end: O): number | undefined;
+  /** Default read limits for a batch (e.g. maxFilesPerTrigger). */
+  defaultLimits?(): ReadLimits;
+  /** Release resources. */
+  close?(): Promise<void>;
+}
+
+export interface SinkResult {
+  /** True when the batch had already been committed by an earlier run (exactly-once replay). */
+  skipped: boolean;
+  /** Version the sink committed (Delta sink), when it committed. */
+  version?: number;
+  /** Wall-clock time (ms since epoch) at which the sink committed. */
+  committedAt?: number;
+}
+
+/** A micro-batch sink: `addBatch` must be idempotent per batchId (a re-run after a crash repeats a batchId). */
+export interface StreamSink {
+  readonly description: string;
+  /** The id the sink uses to recognise its own batches (Delta sink: txn appId). */
+  readonly queryId?: string;
+  addBatch(batchId: number, data: arrow.Table): Promise<SinkResult>;
+}
