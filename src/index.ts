@@ -1,0 +1,20 @@
+// Public API of deltats: everything a user imports comes from here; other modules are internal.
+export { DeltaTable } from './table/table.js';
+export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './table/table.js';
+export { Scan } from './table/scan.js';
+export type { ScanOptions } from './table/scan.js';
+export { col, lit, and, or, not, parsePredicate } from './table/expr.js';
+export type { Expr } from './table/expr.js';
+export { Snapshot } from './log/snapshot.js';
+export { Transaction } from './log/transaction.js';
+export type { HistoryEntry } from './log/history.js';
+export type * from './log/actions.js';
+export type * from './schema/types.js';
+export { parseSchema, serializeSchema } from './schema/json.js';
+export { toArrowSchema, fromArrowSchema } from './schema/arrow.js';
+export type { ObjectStore, ObjectMeta, ListOptions } from './storage/store.js';
+export { LocalStore } from './storage/local.js';
+export { openStore } from './storage/registry.js';
+export type { StorageOptions } from './storage/registry.js';
+export * from './errors.js';
+export { DELTATS_VERSION } from './version.js';
