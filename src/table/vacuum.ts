@@ -1,0 +1,185 @@
+// VACUUM: delete data files that no version inside the retention window references and that are older than it.
+// Never touches `_delta_log/`, `_`/`.`-hidden folders and files, live files, recent tombstones or recent (in-flight) files.
+import type { Add, DeletionVectorDescriptor, Remove } from '../log/actions.js';
+import { dvAbsolutePath, storePathOf } from '../log/deletion_vectors.js';
+import { assertWritable } from '../log/features.js';
+import { Transaction } from '../log/transaction.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { ObjectMeta, ObjectStore } from '../storage/store.js';
+import type { DeltaTable } from './table.js';
+import { latestOf } from './restore.js';
+import type { ProgressCallback } from './progress.js';
+
+export const DEFAULT_RETENTION_HOURS = 168;
+export const RETENTION_PROPERTY = 'delta.deletedFileRetentionDuration';
+const HOUR_MS = 3_600_000;
+const DELETE_BATCH = 1000;
+
+export interface VacuumOptions {
+  /** Keep files needed by versions of the last `retentionHours` hours (default: table property or 168). */
+  retentionHours?: number;
+  /** List what would be deleted; delete nothing and commit nothing. */
+  dryRun?: boolean;
+  /** Allow a retention shorter than the table's configured retention (unsafe with concurrent readers/writers). */
+  force?: boolean;
+  onProgress?: ProgressCallback;
+  /** Clock override for tests (epoch ms). */
+  now?: number;
+}
+
+export interface VacuumResult {
+  /** Store-relative paths deleted (or that would be, for a dry run), sorted. */
+  filesDeleted: string[];
+  /** Total size of those files. */
+  bytes: number;
+  dryRun: boolean;
+  retentionHours: number;
+  /** Version of the VACUUM END commit (absent for dry runs). */
+  version?: number;
+}
+
+const UNIT_MS: Record<string, number> = {
+  microsecond: 0.001,
+  millisecond: 1,
+  second: 1000,
+  minute: 60_000,
+  hour: HOUR_MS,
+  day: 24 * HOUR_MS,
+  week: 7 * 24 * HOUR_MS,
+};
+
+/**
+ * Parse a Spark CalendarInterval string as used by `delta.deletedFileRetentionDuration` / `delta.logRetentionDuration`:
+ * `interval 7 days`, `interval 1 week`, `interval 2 days 12 hours` (the leading `interval` is optional). Returns ms.
+ */
+export function parseIntervalMs(text: string, property = RETENTION_PROPERTY): number {
+  const tokens = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  if (tokens[0] === 'interval') tokens.shift();
+  if (tokens.length === 0 || tokens.length % 2 !== 0) {
+    throw new InvalidArgumentError(`table property ${property}='${text}' is not an interval such as 'interval 7 days'`);
+  }
+  let ms = 0;
+  for (let i = 0; i < tokens.length; i += 2) {
+    const n = Number(tokens[i]);
+    const unit = tokens[i + 1]!.replace(/s$/, '');
+    const scale = UNIT_MS[unit];
+    if (!Number.isFinite(n) || scale === undefined) {
+      throw new InvalidArgumentError(`table property ${property}='${text}': cannot read '${tokens[i]} ${tokens[i + 1]}' as an interval`);
+    }
+    ms += n * scale;
+  }
+  return ms;
+}
+
+/** The table's configured file retention in ms (`delta.deletedFileRetentionDuration`, default 7 days). */
+export function configuredRetentionMs(configuration: Record<string, string> | undefined): number {
+  const v = configuration?.[RETENTION_PROPERTY];
+  return v === undefined ? DEFAULT_RETENTION_HOURS * HOUR_MS : parseIntervalMs(v);
+}
+
+/**
+ * Hidden paths VACUUM never considers: any folder or file name starting with '_' or '.' (e.g. `_delta_log`,
+ * `_change_data`, `.deltats-tmp-*`, `_SUCCESS`), except partition folders such as `_p=1`
+ * (PROTOCOL.md "Data Files": data lives in the root or in non-hidden subdirectories).
+ */
+export function isHiddenPath(path: string): boolean {
+  const segs = path.split('/');
+  const file = segs.pop()!;
+  if (file.startsWith('_') || file.startsWith('.')) return true;
+  return segs.some((s) => s.startsWith('.') || (s.startsWith('_') && !s.includes('=')));
+}
+
+function addReferenced(out: Set<string>, store: ObjectStore, path: string, dv?: DeletionVectorDescriptor | null): void {
+  out.add(safeStorePath(store, path));
+  if (dv && dv.storageType !== 'i') {
+    try {
+      out.add(safeStorePath(store, dvAbsolutePath(dv)));
+    } catch {
+      // A malformed descriptor cannot name a file we could delete by mistake: nothing to protect.
+    }
+  }
+}
+
+function safeStorePath(store: ObjectStore, path: string): string {
+  try {
+    return storePathOf(store, path);
+  } catch {
+    return path; // outside the table root: never in the listing anyway
+  }
+}
+
+/** Delete unreferenced data files older than the retention window; see VacuumOptions. */
+export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Promise<VacuumResult> {
+  const latest = await latestOf(table);
+  const snapshot = latest.snapshot;
+  const store = latest.store;
+  // PROTOCOL.md "VACUUM Protocol Check": vacuum must pass the writer protocol check on every table.
+  assertWritable(snapshot.protocol, snapshot.metadata);
+
+  const configuredMs = configuredRetentionMs(snapshot.metadata.configuration);
+  const retentionMs = options.retentionHours !== undefined ? options.retentionHours * HOUR_MS : configuredMs;
+  if (!(retentionMs >= 0) || !Number.isFinite(retentionMs)) {
+    throw new InvalidArgumentError(`retention must be a non-negative number of hours (got ${options.retentionHours})`);
+  }
+  if (retentionMs < configuredMs && !options.force) {
+    throw new InvalidArgumentError(
+      `refusing to vacuum with a retention of ${retentionMs / HOUR_MS} hours, shorter than the table's ` +
+        `${configuredMs / HOUR_MS} hours (${RETENTION_PROPERTY}): files that concurrent readers, writers or time travel ` +
+        `still need could be deleted; pass force (--force) to do it anyway or lower ${RETENTION_PROPERTY}`,
+    );
+  }
+  const now = options.now ?? Date.now();
+  const cutoff = now - retentionMs;
+
+  // Every file a version inside the window can reference: live files, tombstones newer than the cutoff, their DVs.
+  const referenced = new Set<string>();
+  for (const a of snapshot.activeFiles() as Add[]) addReferenced(referenced, store, a.path, a.deletionVector);
+  for (const r of snapshot.tombstones() as Remove[]) {
+    if ((r.deletionTimestamp ?? 0) > cutoff) addReferenced(referenced, store, r.path, r.deletionVector);
+  }
+
+  options.onProgress?.({ phase: 'listing files', done: 0, total: 0 });
+  const candidates: ObjectMeta[] = [];
+  for await (const m of store.list('', { recursive: true })) {
+    if (isHiddenPath(m.path) || referenced.has(m.path)) continue;
+    // Files newer than the window may belong to a writer that has not committed yet.
+    if (m.lastModified.getTime() >= cutoff) continue;
+    candidates.push(m);
+  }
+  candidates.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const bytes = candidates.reduce((s, m) => s + m.size, 0);
+  const filesDeleted = candidates.map((m) => m.path);
+  const result: VacuumResult = { filesDeleted, bytes, dryRun: Boolean(options.dryRun), retentionHours: retentionMs / HOUR_MS };
+  if (options.dryRun) return result;
+
+  // Spark records VACUUM START / VACUUM END commits (commitInfo only) around the deletion.
+  await new Transaction(store, snapshot, {
+    operation: 'VACUUM START',
+    operationParameters: {
+      retentionCheckEnabled: !options.force,
+      ...(options.retentionHours !== undefined ? { specifiedRetentionMillis: retentionMs } : {}),
+      defaultRetentionMillis: configuredMs,
+    },
+    operationMetrics: { numFilesToDelete: candidates.length, sizeOfDataToDelete: bytes },
+    skipCheckpoint: true,
+  }).commit();
+
+  let done = 0;
+  options.onProgress?.({ phase: 'deleting files', done, total: filesDeleted.length });
+  for (let i = 0; i < filesDeleted.length; i += DELETE_BATCH) {
+    const batch = filesDeleted.slice(i, i + DELETE_BATCH);
+    await store.deleteMany(batch);
+    done += batch.length;
+    options.onProgress?.({ phase: 'deleting files', done, total: filesDeleted.length });
+  }
+
+  const after = await latest.refresh();
+  const end = await new Transaction(store, after.snapshot, {
+    operation: 'VACUUM END',
+    operationParameters: { status: 'COMPLETED' },
+    operationMetrics: { numDeletedFiles: filesDeleted.length, numVacuumedDirectories: 0 },
+    skipCheckpoint: true,
+  }).commit();
+  result.version = end.version;
+  return result;
+}
