@@ -1,0 +1,149 @@
+// Reads checkpoints (classic single-file, multi-part, V2 JSON/Parquet with sidecars) into Action[].
+// Goes through the ObjectStore and the Parquet seam only; does not decide which checkpoint to use (segment.ts).
+import { DataType, util, type Field, type Table } from 'apache-arrow';
+import { ProtocolError } from '../errors.js';
+import { parquetColumnNames, readParquet } from '../storage/parquet.js';
+import type { ObjectStore } from '../storage/store.js';
+import type { Action } from './actions.js';
+import { parseCommit, validateAction } from './codec.js';
+import { sidecarPath } from './paths.js';
+import type { SegmentCheckpoint } from './segment.js';
+
+/** Top-level checkpoint columns that carry table state (PROTOCOL.md "Checkpoint Schema"); others are not read. */
+const STATE_COLUMNS = ['protocol', 'metaData', 'txn', 'add', 'remove', 'domainMetadata', 'checkpointMetadata', 'sidecar'];
+
+type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
+
+/** Arrow value -> plain JS (BigInt -> number, maps -> objects, lists -> arrays, structs -> objects). */
+function toPlain(value: unknown, type: DataType): Plain {
+  if (value === null || value === undefined) return null;
+  if (DataType.isStruct(type)) {
+    const row = value as Record<string, unknown>;
+    const o: { [k: string]: Plain } = {};
+    for (const f of type.children as Field[]) o[f.name] = toPlain(row[f.name], f.type);
+    return o;
+  }
+  if (DataType.isMap(type)) {
+    const entryType = (type.children[0] as Field).type as DataType;
+    const kv = entryType.children as Field[];
+    const o: { [k: string]: Plain } = {};
+    for (const [k, v] of value as Iterable<[unknown, unknown]>) o[String(k)] = toPlain(v, kv[1]!.type);
+    return o;
+  }
+  if (DataType.isList(type)) {
+    const child = (type.children[0] as Field).type;
+    const out: Plain[] = [];
+    for (const v of value as Iterable<unknown>) out.push(toPlain(v, child));
+    return out;
+  }
+  if (DataType.isDecimal(type)) {
+    return util.bigNumToNumber(value as Parameters<typeof util.bigNumToNumber>[0], type.scale);
+  }
+  if (DataType.isDate(type)) return typeof value === 'number' ? new Date(value).toISOString().slice(0, 10) : String(value);
+  if (DataType.isTimestamp(type)) return typeof value === 'number' ? new Date(value).toISOString() : String(value);
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  return String(value);
+}
+
+/** Drop null-valued fields so a checkpoint action looks like its JSON form (absent optional fields). */
+function dropNulls(o: { [k: string]: Plain }, keep: ReadonlySet<string> = new Set()): { [k: string]: Plain } {
+  const out: { [k: string]: Plain } = {};
+  for (const [k, v] of Object.entries(o)) if (v !== null || keep.has(k)) out[k] = v;
+  return out;
+}
+
+/** Partition values keep explicit nulls (null partition value) — only top-level nulls are dropped. */
+const KEEP_NULL = new Set<string>();
+
+function fixFileAction(kind: 'add' | 'remove', o: { [k: string]: Plain }): { [k: string]: Plain } {
+  const out = dropNulls(o, KEEP_NULL);
+  if (out.deletionVector && typeof out.deletionVector === 'object') {
+    out.deletionVector = dropNulls(out.deletionVector as { [k: string]: Plain });
+  }
+  // PROTOCOL.md "Checkpoint Schema": stats may be written only as `stats_parsed`; rebuild the JSON string.
+  if (out.stats === undefined && out.stats_parsed && typeof out.stats_parsed === 'object') {
+    out.stats = JSON.stringify(pruneNullStats(out.stats_parsed as { [k: string]: Plain }));
+  }
+  if ((out.partitionValues === undefined || out.partitionValues === null) && out.partitionValues_parsed) {
+    out.partitionValues = Object.fromEntries(
+      Object.entries(out.partitionValues_parsed as { [k: string]: Plain }).map(([k, v]) => [k, v === null ? null : String(v)]),
+    );
+  }
+  if (kind === 'add' && (out.partitionValues === undefined || out.partitionValues === null)) out.partitionValues = {};
+  delete out.stats_parsed;
+  delete out.partitionValues_parsed;
+  return out;
+}
+
+/** Nulls in stats_parsed mean "no statistic" (JSON stats omit those keys). */
+function pruneNullStats(o: { [k: string]: Plain }): { [k: string]: Plain } {
+  const out: { [k: string]: Plain } = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === null) continue;
+    out[k] = typeof v === 'object' && !Array.isArray(v) ? pruneNullStats(v) : v;
+  }
+  return out;
+}
+
+/** Rows of a checkpoint Parquet table -> actions (each row carries one non-null action struct). */
+export function checkpointTableToActions(table: Table, fileName: string): Action[] {
+  const out: Action[] = [];
+  const cols: Array<{ name: string; type: DataType; get: (i: number) => unknown; isValid: (i: number) => boolean }> = [];
+  for (const f of table.schema.fields) {
+    if (!STATE_COLUMNS.includes(f.name)) continue;
+    const v = table.getChild(f.name);
+    if (!v) continue;
+    cols.push({ name: f.name, type: f.type, get: (i) => v.get(i), isValid: (i) => v.isValid(i) });
+  }
+  for (let i = 0; i < table.numRows; i++) {
+    for (const c of cols) {
+      if (!c.isValid(i)) continue;
+      let body = toPlain(c.get(i), c.type) as { [k: string]: Plain };
+      if (c.name === 'add' || c.name === 'remove') body = fixFileAction(c.name, body);
+      else body = dropNulls(body);
+      // A struct with all-null fields can appear valid in some writers' files; skip rows without a key field.
+      if (c.name === 'add' || c.name === 'remove') {
+        if (body.path === undefined) continue;
+      }
+      if (c.name === 'remove' && body.dataChange === undefined) body.dataChange = false;
+      const a = validateAction({ [c.name]: body }, fileName, undefined);
+      if (a) out.push(a);
+    }
+  }
+  return out;
+}
+
+async function readParquetActions(store: ObjectStore, path: string): Promise<Action[]> {
+  const bytes = await store.get(path);
+  let table: Table;
+  try {
+    const present = parquetColumnNames(bytes);
+    const columns = STATE_COLUMNS.filter((c) => present.includes(c));
+    table = readParquet(bytes, { columns });
+  } catch (e) {
+    throw new ProtocolError(`cannot read checkpoint Parquet: ${(e as Error).message}`, path, undefined, { cause: e });
+  }
+  return checkpointTableToActions(table, path);
+}
+
+/** Read a single checkpoint file (JSON or Parquet) without following sidecars. */
+export async function readCheckpointFile(store: ObjectStore, path: string): Promise<Action[]> {
+  if (path.endsWith('.json')) return parseCommit(await store.get(path), path);
+  return readParquetActions(store, path);
+}
+
+/**
+ * All actions of a checkpoint. V2 checkpoints (PROTOCOL.md "V2 Spec") carry `sidecar` actions naming Parquet
+ * files in `_delta_log/_sidecars/` that hold the add/remove actions; those are read and appended. A classic-named
+ * checkpoint may also be V2 spec ("Handling Backward compatibility..."), so sidecars are followed for every kind.
+ */
+export async function readCheckpoint(store: ObjectStore, checkpoint: SegmentCheckpoint): Promise<Action[]> {
+  const parts = await Promise.all(checkpoint.files.map((f) => readCheckpointFile(store, f)));
+  const top = parts.flat();
+  const sidecars = top.filter((a): a is Extract<Action, { sidecar: unknown }> => 'sidecar' in a);
+  if (sidecars.length === 0) return top;
+  const fromSidecars = await Promise.all(sidecars.map((s) => readParquetActions(store, sidecarPath(s.sidecar.path))));
+  return [...top.filter((a) => !('sidecar' in a)), ...fromSidecars.flat()];
+}

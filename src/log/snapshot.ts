@@ -1,0 +1,206 @@
+// Snapshot: the reconciled state of a table at one version (protocol, metaData, active files, txns, domains).
+// Loads via segment.ts + checkpoint_read.ts + codec.ts; never reads data files and never writes.
+import { ProtocolError, VersionNotFoundError } from '../errors.js';
+import { parseSchema } from '../schema/json.js';
+import type { StructType } from '../schema/types.js';
+import type { ObjectStore } from '../storage/store.js';
+import type { Action, Add, CommitInfo, DomainMetadata, Metadata, Protocol, Remove, Txn } from './actions.js';
+import { readCheckpoint } from './checkpoint_read.js';
+import { parseCommit } from './codec.js';
+import { assertReadable } from './features.js';
+import { LOG_DIR, commitPath, formatVersion } from './paths.js';
+import { LogReplay } from './replay.js';
+import { buildLogSegment, listLog, type LogSegment, type SegmentCommit } from './segment.js';
+import { inCommitTimestampsEnabled, resolveTimestampToVersion } from './history.js';
+
+export interface SnapshotLoadOptions {
+  /** Exact version to load (time travel). */
+  version?: number;
+  /** Time travel by timestamp (ms since epoch): the latest version committed at or before it. */
+  timestamp?: number;
+  /** Replay JSON commits from version 0 only (checkpoints ignored); used to verify checkpoint replay. */
+  ignoreCheckpoints?: boolean;
+}
+
+export class Snapshot {
+  readonly store: ObjectStore;
+  readonly version: number;
+  readonly protocol: Protocol;
+  readonly metadata: Metadata;
+  readonly schema: StructType;
+  readonly partitionColumns: string[];
+  /** Commit time of `version` (ms): inCommitTimestamp when enabled, else the commit file's modification time. */
+  readonly timestamp: number;
+  readonly logSegment: LogSegment;
+  private readonly state: LogReplay;
+
+  private constructor(store: ObjectStore, segment: LogSegment, state: LogReplay, timestamp: number) {
+    const where = `${store.uri} at version ${segment.version}`;
+    if (!state.protocol) throw new ProtocolError(`no protocol action found in the log of ${where}`);
+    if (!state.metadata) throw new ProtocolError(`no metaData action found in the log of ${where}`);
+    assertReadable(state.protocol, state.metadata);
+    this.store = store;
+    this.version = segment.version;
+    this.protocol = state.protocol;
+    this.metadata = state.metadata;
+    this.schema = parseSchema(state.metadata.schemaString);
+    this.partitionColumns = [...state.metadata.partitionColumns];
+    this.timestamp = timestamp;
+    this.logSegment = segment;
+    this.state = state;
+  }
+
+  /** Load the latest version, an exact `version`, or the version as of `timestamp` (ms). */
+  static async load(store: ObjectStore, opts: SnapshotLoadOptions = {}): Promise<Snapshot> {
+    if (opts.version !== undefined && opts.timestamp !== undefined) {
+      throw new VersionNotFoundError('give either a version or a timestamp for time travel, not both');
+    }
+    let version = opts.version;
+    if (opts.timestamp !== undefined) version = await resolveTimestampToVersion(store, opts.timestamp);
+    const segment = await buildLogSegment(store, { version, ignoreCheckpoints: opts.ignoreCheckpoints });
+    const state = new LogReplay();
+    if (segment.checkpoint) state.apply(await readCheckpoint(store, segment.checkpoint));
+    // Fetch commits concurrently (bounded), apply strictly in version order.
+    const commitActions = await mapLimit(segment.commits, 16, async (c) => parseCommit(await store.get(c.path), c.path));
+    for (const actions of commitActions) state.apply(actions);
+    const last = commitActions.length > 0 ? commitActions[commitActions.length - 1]! : undefined;
+    const timestamp = await commitTimestampFor(store, segment, state.metadata, last);
+    return new Snapshot(store, segment, state, timestamp);
+  }
+
+  /** Active files (add actions) of this version. */
+  activeFiles(): Add[] {
+    return this.state.activeFiles();
+  }
+
+  /** Remove actions still in the log state (PROTOCOL.md tombstones), for vacuum and conflict checks. */
+  tombstones(): Remove[] {
+    return this.state.tombstones();
+  }
+
+  /** Number of active files without materializing the array. */
+  get numFiles(): number {
+    return this.state.adds.size;
+  }
+
+  /** The last committed txn version of an application (PROTOCOL.md "Transaction Identifiers"). */
+  txnVersion(appId: string): number | undefined {
+    return this.state.txns.get(appId)?.version;
+  }
+
+  txns(): Map<string, Txn> {
+    return new Map(this.state.txns);
+  }
+
+  /** Non-removed domain metadata by domain name. */
+  domainMetadata(): Map<string, DomainMetadata> {
+    return new Map(this.state.domains);
+  }
+
+  /** metaData.configuration (table properties). */
+  get properties(): Record<string, string> {
+    return this.metadata.configuration ?? {};
+  }
+
+  /** Commit timestamp (ms) of version `v` <= this.version: inCommitTimestamp when enabled, else file mtime. */
+  async commitTimestamp(v: number): Promise<number> {
+    if (v === this.version) return this.timestamp;
+    if (inCommitTimestampsEnabled(this.metadata, v)) {
+      const ict = await readInCommitTimestamp(this.store, v);
+      if (ict !== undefined) return ict;
+    }
+    const m = await this.store.head(commitPath(v));
+    if (!m) throw new VersionNotFoundError(`commit ${v} (${commitPath(v)}) is not in the log`, v);
+    return m.lastModified.getTime();
+  }
+
+  /**
+   * A snapshot of the newest version, reading only commits after this.version (listing with startAfter).
+   * Returns `this` when nothing new was committed. Falls back to a full load when the new commits are not contiguous
+   * (e.g. log cleanup raced with us).
+   */
+  async update(): Promise<Snapshot> {
+    const l = await listLog(this.store, commitPath(this.version));
+    const news: SegmentCommit[] = [...l.commits.values()].filter((c) => c.version > this.version).sort((a, b) => a.version - b.version);
+    if (news.length === 0) return this;
+    if (news.some((c, i) => c.version !== this.version + 1 + i)) return Snapshot.load(this.store);
+    const batches = await mapLimit(news, 16, async (c) => parseCommit(await this.store.get(c.path), c.path));
+    const state = this.state.clone();
+    for (const b of batches) state.apply(b);
+    const segment: LogSegment = {
+      version: news[news.length - 1]!.version,
+      checkpoint: this.logSegment.checkpoint,
+      commits: [...this.logSegment.commits, ...news],
+    };
+    if (!segment.checkpoint) delete segment.checkpoint;
+    const ts = await commitTimestampFor(this.store, segment, state.metadata, batches[batches.length - 1]);
+    return new Snapshot(this.store, segment, state, ts);
+  }
+
+  /**
+   * The in-memory snapshot after committing `actions` as `version` (must be this.version + 1) at `timestamp` (ms).
+   * Used by the transaction after a successful commit and by conflict rebase; does no I/O.
+   */
+  applyCommit(version: number, actions: Action[], timestamp: number): Snapshot {
+    if (version !== this.version + 1) {
+      throw new ProtocolError(`applyCommit: version ${version} does not follow snapshot version ${this.version}`);
+    }
+    const state = this.state.clone().apply(actions);
+    const segment: LogSegment = {
+      version,
+      commits: [...this.logSegment.commits, { version, path: commitPath(version), lastModified: timestamp }],
+    };
+    if (this.logSegment.checkpoint) segment.checkpoint = this.logSegment.checkpoint;
+    const ict = commitInfoOf(actions)?.inCommitTimestamp;
+    const ts = inCommitTimestampsEnabled(state.metadata, version) && typeof ict === 'number' ? ict : timestamp;
+    return new Snapshot(this.store, segment, state, ts);
+  }
+}
+
+function commitInfoOf(actions: readonly Action[]): CommitInfo | undefined {
+  for (const a of actions) if ('commitInfo' in a) return a.commitInfo;
+  return undefined;
+}
+
+async function readInCommitTimestamp(store: ObjectStore, v: number): Promise<number | undefined> {
+  try {
+    const p = commitPath(v);
+    const ict = commitInfoOf(parseCommit(await store.get(p), p))?.inCommitTimestamp;
+    return typeof ict === 'number' ? ict : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Timestamp of the segment's version: ICT of its commit when enabled, else commit (or checkpoint) file mtime. */
+async function commitTimestampFor(
+  store: ObjectStore,
+  segment: LogSegment,
+  metadata: Metadata | undefined,
+  lastActions: Action[] | undefined,
+): Promise<number> {
+  const v = segment.version;
+  const lastCommit = segment.commits[segment.commits.length - 1];
+  if (metadata && inCommitTimestampsEnabled(metadata, v)) {
+    const ict = lastCommit?.version === v && lastActions ? commitInfoOf(lastActions)?.inCommitTimestamp : await readInCommitTimestamp(store, v);
+    if (typeof ict === 'number') return ict;
+  }
+  if (lastCommit?.version === v && lastCommit.lastModified !== undefined) return lastCommit.lastModified;
+  const m = (await store.head(commitPath(v))) ?? (segment.checkpoint ? await store.head(segment.checkpoint.files[0]!) : null);
+  if (!m) throw new VersionNotFoundError(`no commit or checkpoint file for version ${v} (${LOG_DIR}/${formatVersion(v)}.*)`, v);
+  return m.lastModified.getTime();
+}
+
+/** Run `fn` over items with at most `limit` in flight; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
