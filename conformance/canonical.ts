@@ -103,7 +103,7 @@ export function canonicalValue(t: DataType, data: arrow.Data, i: number, path: s
     const dict = data.dictionary;
     if (!dict) throw new Error(`column '${path}': dictionary vector without dictionary`);
     if (!data.getValid(i)) return null;
-    const key = Number(vectorOf(data.clone(data.type.indices)).get(i));
+    const key = Number(vectorOf(data.clone((data.type as arrow.Dictionary).indices)).get(i));
     for (const d of dict.data) {
       if (key < d.length) return canonicalValue(t, d, key, path);
     }

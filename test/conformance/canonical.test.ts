@@ -149,7 +149,7 @@ describe('canonicalLines', () => {
     );
     const arr = arrow.vectorFromArray([[3, null, 1], null], new arrow.List(new arrow.Field('element', new arrow.Int32())));
     const entries = (k: arrow.DataType, v: arrow.DataType) =>
-      new arrow.Map_(new arrow.Field('entries', new arrow.Struct([new arrow.Field('key', k, false), new arrow.Field('value', v)])));
+      new arrow.Map_(new arrow.Field('entries', new arrow.Struct<{ key: arrow.DataType; value: arrow.DataType }>([new arrow.Field('key', k, false), new arrow.Field('value', v)])));
     const m = arrow.vectorFromArray(
       [new Map([[10, 'ten'], [9, 'nine'], [-1, null]]), new Map<number, string>()],
       entries(new arrow.Int32(), new arrow.Utf8()),
@@ -178,6 +178,12 @@ describe('canonicalLines', () => {
       '{"l":"1","ts":"1970-01-01T00:00:00.000010Z"}',
       '{"l":"4","ts":"1970-01-01T00:00:00.000040Z"}',
     ]);
+  });
+
+  it('reads dictionary-encoded columns by value', () => {
+    const schema = schemaOf([['s', 'string']]);
+    const dict = arrow.vectorFromArray(['b', null, 'a', 'b'], new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()));
+    expect(canonicalLines(tableOf({ s: dict.data[0]! }), schema)).toEqual(['{"s":"a"}', '{"s":"b"}', '{"s":"b"}', '{"s":null}']);
   });
 
   it('is loud about a missing or extra column and an impossible Arrow type', () => {
