@@ -6,6 +6,7 @@ import { readCommit } from '../log/codec.js';
 import { commitPath, LOG_DIR, parseLogFileName } from '../log/paths.js';
 import { Snapshot } from '../log/snapshot.js';
 import { toArrowSchema } from '../schema/arrow.js';
+import { columnMappingMode } from '../schema/column_mapping.js';
 import type { ObjectStore } from '../storage/store.js';
 import { readDataFile } from '../table/read_file.js';
 import type { DeltaTable } from '../table/table.js';
@@ -69,6 +70,7 @@ type Entry = { file: IndexedFile } | { blocker: Blocker };
 
 const DEFAULT_MAX_FILES = 1000;
 const MAX_CACHED_COMMITS = 4096;
+const READ_CONCURRENCY = 8;
 
 export class DeltaSource implements StreamSource<DeltaSourceOffset> {
   readonly description: string;
@@ -149,11 +151,15 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
       if (comparePosition(e.file, end) > 0) break;
       files.push(e.file);
     }
+    // Read up to READ_CONCURRENCY files at once; keep stream order in the output.
+    const tables: arrow.Table[] = new Array(files.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < files.length; i = next++) tables[i] = await this.readFile(files[i]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
     const batches: arrow.RecordBatch[] = [];
-    for (const f of files) {
-      const t = await this.readFile(f);
-      batches.push(...t.batches);
-    }
+    for (const t of tables) batches.push(...t.batches);
     this.pruneCaches(from.reservoirVersion);
     if (batches.length === 0) return new arrow.Table(this.arrowSchema!);
     return new arrow.Table(batches);
@@ -384,7 +390,15 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
   }
 
   private async readFile(f: IndexedFile): Promise<arrow.Table> {
-    return readDataFile(this.store!, this.readSnapshot!, f.add);
+    const snap = this.readSnapshot!;
+    // readDataFile applies the file's deletion vector, column mapping and partition values.
+    return readDataFile({
+      store: this.store!,
+      add: f.add,
+      snapshotSchema: snap.schema,
+      partitionColumns: snap.partitionColumns,
+      columnMappingMode: columnMappingMode(snap.metadata),
+    });
   }
 }
 
