@@ -120,6 +120,16 @@ describe('runConformance', () => {
     expect(f).toContain('v1 numActiveFiles: expected 2, got 1');
   });
 
+  it('logOnly compares log facts without scanning', async () => {
+    scans = 0;
+    const rep = await runConformance({ dir, opener, logOnly: true, filters: ['good', 'wrong-row'] });
+    expect(rep.results.map((r) => [r.name, r.passed, r.checked])).toEqual([
+      ['good', true, ['v1:log-only', 'v0:log-only']],
+      ['wrong-row', true, ['v1:log-only']],
+    ]);
+    expect(scans).toBe(0);
+  });
+
   it('filters by case name and names a missing corpus', async () => {
     const rep = await runConformance({ dir, opener, filters: ['log'] });
     expect(rep.results.map((r) => r.name)).toEqual(['log-only']);
