@@ -1,0 +1,288 @@
+// Partition values (PROTOCOL.md "Partition Value Serialization"): typed value <-> add.partitionValues string,
+// Hive/Spark partition directory escaping, and the add.path string Spark writes. No I/O.
+import type * as arrow from 'apache-arrow';
+import { ProtocolError, SchemaMismatchError } from '../errors.js';
+import { decimalParams, typeToString } from './json.js';
+import { parseDateString, parseTimestampString, toUnscaledDecimal, toValue } from './objects.js';
+import type { DataType } from './types.js';
+import { buildData, readValues, type Value } from './vectors.js';
+
+/** Directory value Hive/Spark use for a null (or empty-string) partition value. */
+export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+const MICROS_PER_DAY = 86_400_000_000n;
+
+function pad(n: number, w: number): string {
+  const s = String(Math.abs(n)).padStart(w, '0');
+  return n < 0 ? `-${s}` : s;
+}
+
+/** 'YYYY-MM-DD' of days since epoch. */
+export function formatDate(days: number): string {
+  const d = new Date(days * 86_400_000);
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
+}
+
+/** 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) of microseconds since epoch. */
+export function formatTimestampMicros(us: bigint, sep: ' ' | 'T' = ' '): string {
+  let days = us / MICROS_PER_DAY;
+  let rem = us % MICROS_PER_DAY;
+  if (rem < 0n) {
+    rem += MICROS_PER_DAY;
+    days -= 1n;
+  }
+  const secs = Number(rem / 1_000_000n);
+  const frac = Number(rem % 1_000_000n);
+  return `${formatDate(Number(days))}${sep}${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}.${pad(frac, 6)}`;
+}
+
+/** Plain decimal text with exactly `scale` fraction digits of an unscaled value. */
+export function formatDecimal(unscaled: bigint, scale: number): string {
+  const neg = unscaled < 0n;
+  const digits = (neg ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const int = digits.slice(0, digits.length - scale);
+  const frac = digits.slice(digits.length - scale);
+  return `${neg ? '-' : ''}${int}${scale > 0 ? `.${frac}` : ''}`;
+}
+
+/** Java's Double.toString for the common cases Spark produces ("1.0", "0.5", "NaN", "Infinity"). */
+function formatFloating(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  if (Number.isInteger(x) && Math.abs(x) < 1e7) return `${x}.0`;
+  return String(x);
+}
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Partition string of a normalized value (vectors.ts `Value` convention: decimal = unscaled bigint). */
+export function serializeNormalizedPartitionValue(v: Value, type: DataType): string | null {
+  if (v === null) return null;
+  if (typeof type !== 'string') {
+    throw new SchemaMismatchError(`partition columns must have a primitive type, not ${typeToString(type)}`);
+  }
+  switch (type) {
+    case 'string':
+      return v as string;
+    case 'long':
+    case 'integer':
+    case 'short':
+    case 'byte':
+      return String(v);
+    case 'float':
+      return formatFloating(v as number);
+    case 'double':
+      return formatFloating(v as number);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'date':
+      return formatDate(v as number);
+    case 'timestamp':
+    case 'timestamp_ntz':
+      return formatTimestampMicros(v as bigint);
+    case 'binary': {
+      // PROTOCOL.md: "a string of escaped binary values" — the bytes as a (UTF-8) string, as Spark casts them.
+      const b = v as Uint8Array;
+      try {
+        return utf8Decoder.decode(b);
+      } catch {
+        return String.fromCharCode(...b);
+      }
+    }
+    default: {
+      const d = decimalParams(type)!;
+      return formatDecimal(v as bigint, d.scale);
+    }
+  }
+}
+
+/**
+ * `add.partitionValues` string of a JS value (null -> null). Accepted values as for objectsToArrow:
+ * numbers/bigints for integers, Date/ISO string/bigint micros/number ms for timestamps, Date/'YYYY-MM-DD'/days
+ * for dates, string/number/bigint (integer value) for decimals, Uint8Array for binary.
+ * Timestamps are written as `YYYY-MM-DD HH:MM:SS.ffffff` in UTC.
+ */
+export function serializePartitionValue(value: unknown, type: DataType): string | null {
+  if (value === null || value === undefined) return null;
+  const d = typeof type === 'string' ? decimalParams(type) : null;
+  if (d) {
+    const u = toUnscaledDecimal(value, d.precision, d.scale);
+    if (typeof u === 'string') throw new SchemaMismatchError(`partition value ${String(value)} is not a valid ${type}: ${u}`);
+    return formatDecimal(u, d.scale);
+  }
+  // Reuse the row-value validation of objects.ts through a one-row normalization.
+  return serializeNormalizedPartitionValue(normalize(value, type), type);
+}
+
+function normalize(value: unknown, type: DataType): Value {
+  return toValue(value, type, '<partition>', 0);
+}
+
+/** Partition strings of every row of an Arrow column (any readable shape), for the writer. */
+export function serializePartitionColumn(data: arrow.Data, type: DataType, column = '<partition>'): (string | null)[] {
+  return readValues(data, type, { loss: 'error', path: column }).map((v) => serializeNormalizedPartitionValue(v, type));
+}
+
+const INT_LIMITS: Record<string, [number, number]> = {
+  integer: [-2147483648, 2147483647],
+  short: [-32768, 32767],
+  byte: [-128, 127],
+};
+
+/**
+ * Normalized value (vectors.ts convention: long/timestamps bigint, date days, decimal UNSCALED bigint) of a
+ * partition string; '' and null are null. Throws ProtocolError for text that is not a value of `type`.
+ */
+export function parseNormalizedPartitionValue(s: string | null | undefined, type: DataType, column = '<partition>'): Value {
+  if (s === null || s === undefined || s === '') return null;
+  const fail = (): never => {
+    throw new ProtocolError(`partition value ${JSON.stringify(s)} of column '${column}' is not a valid ${typeToString(type)}`);
+  };
+  if (typeof type !== 'string') return fail();
+  switch (type) {
+    case 'string':
+      return s;
+    case 'long': {
+      if (!/^[+-]?\d+$/.test(s.trim())) return fail();
+      return BigInt(s.trim());
+    }
+    case 'integer':
+    case 'short':
+    case 'byte': {
+      if (!/^[+-]?\d+$/.test(s.trim())) return fail();
+      const n = Number(s);
+      const [lo, hi] = INT_LIMITS[type]!;
+      if (n < lo || n > hi) return fail();
+      return n;
+    }
+    case 'float':
+    case 'double': {
+      const t = s.trim();
+      if (t === 'NaN') return NaN;
+      if (t === 'Infinity' || t === '+Infinity') return Infinity;
+      if (t === '-Infinity') return -Infinity;
+      const n = Number(t);
+      if (t === '' || Number.isNaN(n)) return fail();
+      return type === 'float' ? Math.fround(n) : n;
+    }
+    case 'boolean': {
+      const t = s.trim().toLowerCase();
+      if (t === 'true') return true;
+      if (t === 'false') return false;
+      return fail();
+    }
+    case 'binary':
+      return new TextEncoder().encode(s);
+    case 'date': {
+      const d = parseDateString(s.trim().slice(0, s.trim().search(/[ T]/) >= 0 ? s.trim().search(/[ T]/) : undefined));
+      return d === null ? fail() : d;
+    }
+    case 'timestamp':
+    case 'timestamp_ntz': {
+      // 'YYYY-MM-DD HH:MM:SS[.ffffff]' (read as UTC) or ISO-8601 with 'T' and 'Z'/offset.
+      const us = parseTimestampString(s);
+      return us === null ? fail() : us;
+    }
+    default: {
+      const d = decimalParams(type);
+      if (!d) return fail();
+      const u = toUnscaledDecimal(s, d.precision, d.scale);
+      return typeof u === 'string' ? fail() : u;
+    }
+  }
+}
+
+/**
+ * JS value of a partition string for filtering and display: long bigint, integer/short/byte/float/double
+ * number, boolean, string, binary Uint8Array, date days since epoch (number), timestamp/timestamp_ntz bigint
+ * microseconds since epoch (UTC), decimal exact plain string with `scale` fraction digits. '' and null -> null.
+ */
+export function parsePartitionValue(s: string | null | undefined, type: DataType, column?: string): unknown {
+  const v = parseNormalizedPartitionValue(s, type, column);
+  if (v === null) return null;
+  const d = typeof type === 'string' ? decimalParams(type) : null;
+  if (d) return formatDecimal(v as bigint, d.scale);
+  return v;
+}
+
+/** A constant Arrow column (canonical type) holding one partition value `length` times (read path). */
+export function partitionColumnData(s: string | null | undefined, type: DataType, length: number, column?: string): arrow.Data {
+  const v = parseNormalizedPartitionValue(s, type, column);
+  return buildData(new Array<Value>(length).fill(v), type);
+}
+
+// Spark's ExternalCatalogUtils.charToEscape (the Hive set): control chars 0x01-0x1F, 0x7F and "#%'*/:=?\{[]^
+const ESCAPE = new Set<number>([...Array.from({ length: 0x1f }, (_, i) => i + 1), 0x7f, ...'"#%\'*/:=?\\{[]^'].map((c) => (typeof c === 'number' ? c : c.charCodeAt(0))));
+
+/** Hive/Spark escaping of a partition column name or value for a directory name (%XX, uppercase hex). */
+export function escapePartitionPathSegment(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.charCodeAt(0);
+    if (ch.length === 1 && c < 128 && ESCAPE.has(c)) out += `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** Inverse of escapePartitionPathSegment (Spark's unescapePathName: only valid %XX sequences decode). */
+export function unescapePartitionPathSegment(s: string): string {
+  return s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+/** Relative partition directory, e.g. `a=1/b=x%2Fy`; null or '' -> __HIVE_DEFAULT_PARTITION__. */
+export function partitionPath(partitionColumns: readonly string[], values: Record<string, string | null | undefined>): string {
+  return partitionColumns
+    .map((c) => {
+      const v = values[c];
+      return `${escapePartitionPathSegment(c)}=${v === null || v === undefined || v === '' ? HIVE_DEFAULT_PARTITION : escapePartitionPathSegment(v)}`;
+    })
+    .join('/');
+}
+
+// Characters java.net.URI leaves unquoted in a path: unreserved, punct, '/', '@' and non-ASCII "other" chars.
+const URI_PATH_SAFE = /[A-Za-z0-9\-_.!~*'(),;:$&+=/@]/;
+
+/**
+ * The `add.path` string Spark writes for a file in a partition directory: the relative path as a URI
+ * (PROTOCOL.md "Add File and Remove File": path is a URI, RFC 2396), i.e. `new Path(dir, file).toUri.toString`:
+ * ASCII characters a URI path may not hold (space, '%', '"', '#', '?', '[', ']', ...) become %XX; non-ASCII is
+ * kept. The directory part is already Hive-escaped, so '%' there appears as '%25' (e.g. `x=A%252FA/...`).
+ */
+export function addPathFor(partitionDir: string, fileName: string): string {
+  const rel = partitionDir === '' ? fileName : `${partitionDir.replace(/\/+$/, '')}/${fileName}`;
+  let out = '';
+  for (const ch of rel) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 128 && !/\s|\p{Cc}/u.test(ch)) out += ch;
+    else if (URI_PATH_SAFE.test(ch)) out += ch;
+    else {
+      for (const b of new TextEncoder().encode(ch)) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+  }
+  return out;
+}
+
+/** Decode an `add.path` URI string to the relative object path (inverse of addPathFor). */
+export function decodeAddPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Parse `a=1/b=x%2Fy` into raw (unescaped) partition strings; __HIVE_DEFAULT_PARTITION__ -> null. */
+export function parsePartitionPath(dir: string): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const seg of dir.split('/')) {
+    if (seg === '') continue;
+    const eq = seg.indexOf('=');
+    if (eq <= 0) continue;
+    const k = unescapePartitionPathSegment(seg.slice(0, eq));
+    const v = seg.slice(eq + 1);
+    out[k] = v === HIVE_DEFAULT_PARTITION ? null : unescapePartitionPathSegment(v);
+  }
+  return out;
+}
+
