@@ -1,0 +1,135 @@
+// Core benchmarks (issue: core): append vs raw parquet-wasm, full scan vs DuckDB, snapshot load at 10k commits,
+// small commits per second. Figures are printed as ratios against a baseline run in the same process.
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Table, makeData, RecordBatch, Schema, Field, Int64, Float64, Utf8, TimestampMicrosecond, Struct, vectorFromArray } from 'apache-arrow';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DeltaTable, LocalStore, Snapshot, Transaction, type StructType } from '../src/index.js';
+import { writeParquet } from '../src/storage/parquet.js';
+
+const fmt = (n: number, d = 1) => n.toFixed(d);
+
+function makeBatches(rows: number, batchRows: number): Table {
+  const schema = new Schema([
+    new Field('id', new Int64(), true),
+    new Field('ts', new TimestampMicrosecond('UTC'), true),
+    new Field('name', new Utf8(), true),
+    new Field('value', new Float64(), true),
+    new Field('category', new Utf8(), true),
+  ]);
+  const batches: RecordBatch[] = [];
+  const cats = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+  for (let start = 0; start < rows; start += batchRows) {
+    const n = Math.min(batchRows, rows - start);
+    const id = new BigInt64Array(n);
+    const ts = new BigInt64Array(n);
+    const value = new Float64Array(n);
+    const names: string[] = new Array(n);
+    const cat: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const g = start + i;
+      id[i] = BigInt(g);
+      ts[i] = 1_700_000_000_000_000n + BigInt(g) * 1000n;
+      value[i] = g * 0.5;
+      names[i] = `name-${g % 100_000}`;
+      cat[i] = cats[g % cats.length];
+    }
+    const cols = [
+      makeData({ type: new Int64(), length: n, data: id }),
+      makeData({ type: new TimestampMicrosecond('UTC'), length: n, data: ts }),
+      vectorFromArray(names, new Utf8()).data[0],
+      makeData({ type: new Float64(), length: n, data: value }),
+      vectorFromArray(cat, new Utf8()).data[0],
+    ];
+    batches.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, children: cols })));
+  }
+  return new Table(batches);
+}
+
+const benchSchema: StructType = {
+  type: 'struct',
+  fields: [
+    { name: 'id', type: 'long', nullable: true, metadata: {} },
+    { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
+    { name: 'name', type: 'string', nullable: true, metadata: {} },
+    { name: 'value', type: 'double', nullable: true, metadata: {} },
+    { name: 'category', type: 'string', nullable: true, metadata: {} },
+  ],
+};
+
+async function time<T>(f: () => Promise<T> | T): Promise<[T, number]> {
+  const t0 = performance.now();
+  const r = await f();
+  return [r, performance.now() - t0];
+}
+
+export async function run(): Promise<void> {
+  const root = mkdtempSync(join(tmpdir(), 'deltats-bench-'));
+  try {
+    const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+    const data = makeBatches(ROWS, 64 * 1024);
+    console.log(`\n== append ${ROWS.toLocaleString()} rows x 5 columns (int64, timestamp, string, double, string)`);
+    // Baseline: raw parquet-wasm writing the same batches to a file (same compression).
+    const [, rawMs] = await time(() => {
+      const bytes = writeParquet(data, { compression: 'snappy', rowGroupSize: 1024 * 1024 });
+      mkdirSync(join(root, 'raw'), { recursive: true });
+      writeFileSync(join(root, 'raw', 'data.parquet'), bytes);
+    });
+    const tableDir = join(root, 'append');
+    const table = await DeltaTable.create(tableDir, { schema: benchSchema });
+    const [, oursMs] = await time(() => table.append(data));
+    console.log(`raw parquet-wasm: ${fmt(rawMs)} ms   deltats append: ${fmt(oursMs)} ms   ratio (raw/ours, goal >= 0.85): ${fmt(rawMs / oursMs, 2)}x`);
+    console.log(`deltats: ${fmt(ROWS / (oursMs / 1000) / 1e6, 2)} M rows/s, ${table.files().length} file(s)`);
+
+    console.log(`\n== full scan of the same table vs DuckDB reading the same files`);
+    const db = await DuckDBInstance.create(':memory:');
+    const conn = await db.connect();
+    const files = table.files().map((a) => `'${join(tableDir, decodeURIComponent(a.path))}'`).join(',');
+    const [duckRows, duckMs] = await time(async () => {
+      const r = await conn.runAndReadAll(`select * from read_parquet([${files}])`);
+      return r.currentRowCount;
+    });
+    const [scanRows, scanMs] = await time(async () => (await (await DeltaTable.open(tableDir)).scan().toArrow()).numRows);
+    if (scanRows !== duckRows) throw new Error(`row count mismatch: ours ${scanRows}, duckdb ${duckRows}`);
+    console.log(`DuckDB: ${fmt(duckMs)} ms   deltats scan: ${fmt(scanMs)} ms   ratio (duckdb/ours, goal >= 0.5): ${fmt(duckMs / scanMs, 2)}x   (${scanRows.toLocaleString()} rows)`);
+
+    console.log(`\n== small commits per second, one writer (1-row appends)`);
+    const small = await DeltaTable.create(join(root, 'small'), { schema: benchSchema });
+    const N = Number(process.env.BENCH_SMALL_COMMITS ?? 300);
+    const row = [{ id: 1n, ts: new Date(), name: 'x', value: 1, category: 'c' }];
+    const [, smallMs] = await time(async () => {
+      for (let i = 0; i < N; i++) await small.append(row);
+    });
+    const perSec = N / (smallMs / 1000);
+    console.log(`${N} commits in ${fmt(smallMs)} ms: ${fmt(perSec)} commits/s (goal >= 200/s), ${fmt(smallMs / N, 2)} ms/commit`);
+
+    console.log(`\n== snapshot load at 10,000 commits with checkpoints (interval 100)`);
+    const COMMITS = Number(process.env.BENCH_COMMITS ?? 10_000);
+    const bigDir = join(root, 'many');
+    const big = await DeltaTable.create(bigDir, { schema: benchSchema, properties: { 'delta.checkpointInterval': '100' } });
+    let snap = big.snapshot;
+    const store = new LocalStore(bigDir);
+    const [, buildMs] = await time(async () => {
+      for (let v = 1; v <= COMMITS; v++) {
+        const res = await new Transaction(store, snap, { operation: 'WRITE', operationParameters: { mode: 'Append' } })
+          .addActions([{ add: { path: `f-${v}.parquet`, partitionValues: {}, size: 100, modificationTime: Date.now(), dataChange: true } }])
+          .commit();
+        snap = res.snapshot;
+      }
+    });
+    const loads: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [s, ms] = await time(() => Snapshot.load(store));
+      if (s.version !== COMMITS || s.activeFiles().length !== COMMITS) throw new Error('snapshot mismatch');
+      loads.push(ms);
+    }
+    const [, jsonMs] = await time(() => Snapshot.load(store, { ignoreCheckpoints: true }));
+    loads.sort((a, b) => a - b);
+    console.log(`built ${COMMITS} commits in ${fmt(buildMs / 1000)} s (${fmt(COMMITS / (buildMs / 1000))} commits/s via Transaction)`);
+    console.log(`snapshot load (median of 5): ${fmt(loads[2])} ms (goal < 100 ms)   JSON-only replay of all commits: ${fmt(jsonMs)} ms   ratio: ${fmt(jsonMs / loads[2], 1)}x faster with checkpoints`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
