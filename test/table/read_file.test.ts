@@ -1,0 +1,236 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as arrow from 'apache-arrow';
+import { afterAll, describe, expect, it } from 'vitest';
+import { canonicalLines, canonicalLinesFromJson } from '../../conformance/canonical.js';
+import { DataFileNotFoundError, InvalidArgumentError, ProtocolError } from '../../src/errors.js';
+import { fileKey, type Add, type Metadata } from '../../src/log/actions.js';
+import { toArrowType } from '../../src/schema/arrow.js';
+import { columnMappingMode } from '../../src/schema/column_mapping.js';
+import { parseSchema } from '../../src/schema/json.js';
+import type { StructType } from '../../src/schema/types.js';
+import { LocalStore } from '../../src/storage/local.js';
+import { writeParquet } from '../../src/storage/parquet.js';
+import { readDataFile } from '../../src/table/read_file.js';
+import { CONFORMANCE_DIR, HAVE_CONFORMANCE, loadCases } from '../schema/helpers.js';
+
+interface Replayed {
+  adds: Add[];
+  metadata: Metadata;
+  schema: StructType;
+}
+
+/** JSON-only log replay up to `version` (all commits of these tables exist): active adds + latest metaData. */
+function replay(table: string, version = Infinity): Replayed {
+  const dir = resolve(CONFORMANCE_DIR, 'tables', table, '_delta_log');
+  const files = new Map<string, Add>();
+  let metadata: Metadata | undefined;
+  for (const f of readdirSync(dir).filter((x) => /^\d{20}\.json$/.test(x)).sort()) {
+    if (Number(f.slice(0, 20)) > version) break;
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const a = JSON.parse(line) as { add?: Add; remove?: Add; metaData?: Metadata };
+      if (a.add) files.set(fileKey(a.add), a.add);
+      if (a.remove) files.delete(fileKey(a.remove));
+      if (a.metaData) metadata = a.metaData;
+    }
+  }
+  return { adds: [...files.values()], metadata: metadata!, schema: parseSchema(metadata!.schemaString) };
+}
+
+async function readTable(table: string, version?: number, columns?: string[]): Promise<{ tables: arrow.Table[]; schema: StructType }> {
+  const { adds, metadata, schema } = replay(table, version);
+  const store = new LocalStore(resolve(CONFORMANCE_DIR, 'tables', table));
+  const tables = await Promise.all(
+    adds.map((add) =>
+      readDataFile({
+        store,
+        add,
+        snapshotSchema: schema,
+        partitionColumns: metadata.partitionColumns,
+        columnMappingMode: columnMappingMode(metadata),
+        columns,
+      }),
+    ),
+  );
+  return { tables, schema };
+}
+
+function linesOf(tables: arrow.Table[], schema: StructType): string[] {
+  return tables.flatMap((t) => canonicalLines(t, schema)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Every column has exactly the canonical Arrow type of its Delta type. */
+function expectCanonicalTypes(t: arrow.Table, schema: StructType): void {
+  for (const f of t.schema.fields) {
+    const want = toArrowType(schema.fields.find((x) => x.name === f.name)!.type);
+    expect(String(f.type), f.name).toBe(String(want));
+  }
+}
+
+const CASES = new Map(loadCases().map((c) => [c.name, c]));
+
+interface Expected {
+  version: number;
+  numRows: number;
+  rows?: unknown[];
+}
+
+const TABLES = [
+  'spark-data-reader-primitives',
+  'spark-parquet-all-types',
+  'spark-kernel-timestamp-INT96',
+  'spark-kernel-timestamp-TIMESTAMP_MILLIS',
+  'spark-decimal-various-scale-precision',
+  'spark-table-with-columnmapping-mode-id',
+  'spark-table-with-columnmapping-mode-name',
+  'spark-dv-with-columnmapping',
+  'spark-dv-partitioned-with-checkpoint',
+  'spark-type-widening',
+  'spark-time-travel-schema-changes-b',
+  'rs-table-with-dv-small',
+  'spark-log-replay-dv-key-cases',
+  'rs-table_with_deletion_logs',
+  'spark-data-reader-partition-values',
+  'spark-data-reader-nested-struct',
+  'spark-data-reader-map',
+  'spark-data-reader-array-complex-objects',
+  'spark-data-reader-timestamp_ntz-name-mode',
+  'rs-delta-0.8.0-special-partition',
+  'spark-kernel-timestamp-partition-col-ISO8601',
+];
+
+describe.skipIf(!HAVE_CONFORMANCE)('readDataFile on conformance tables (rows equal cases.json)', () => {
+  for (const name of TABLES) {
+    const c = CASES.get(name);
+    const expected = c?.expected as Expected | undefined;
+    it.skipIf(!c || !expected?.rows)(`${name} @ v${expected?.version}`, async () => {
+      const { tables, schema } = await readTable(name);
+      for (const t of tables) expectCanonicalTypes(t, schema);
+      const rows = tables.reduce((n, t) => n + t.numRows, 0);
+      expect(rows).toBe(expected!.numRows);
+      expect(linesOf(tables, schema)).toEqual(canonicalLinesFromJson(expected!.rows!, schema));
+    });
+    const older = (c?.expectedAtVersion as Expected[] | undefined) ?? [];
+    for (const e of older) {
+      it.skipIf(!e.rows)(`${name} @ v${e.version}`, async () => {
+        const { tables, schema } = await readTable(name, e.version);
+        expect(linesOf(tables, schema)).toEqual(canonicalLinesFromJson(e.rows!, schema));
+      });
+    }
+  }
+
+  it('rs-table-with-dv-small: the DV drops rows 0 and 9, leaving values 1..8', async () => {
+    const { tables } = await readTable('rs-table-with-dv-small');
+    expect(tables).toHaveLength(1);
+    expect(tables[0]!.getChild('value')!.toArray()).toEqual(Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]));
+  });
+
+  it('outputs only the requested columns, in the requested order (partition column included)', async () => {
+    const { tables } = await readTable('spark-kernel-timestamp-INT96', undefined, ['time', 'part']);
+    const t = tables.find((x) => x.numRows > 0 && x.getChild('part')!.get(0) !== null)!;
+    expect(t.schema.fields.map((f) => f.name)).toEqual(['time', 'part']);
+    expect(String(t.schema.fields[1]!.type)).toBe('Timestamp<MICROSECOND, UTC>');
+  });
+
+  it('only partition columns requested still yields the file row count', async () => {
+    const { tables } = await readTable('spark-dv-partitioned-with-checkpoint', undefined, ['part']);
+    const c = CASES.get('spark-dv-partitioned-with-checkpoint')!;
+    expect(tables.reduce((n, t) => n + t.numRows, 0)).toBe((c.expected as Expected).numRows);
+    for (const t of tables) expect(t.schema.fields.map((f) => f.name)).toEqual(['part']);
+  });
+
+  it('a missing data file is a DataFileNotFoundError naming it', async () => {
+    const { adds, metadata, schema } = replay('rs-table-with-dv-small');
+    const store = new LocalStore(resolve(CONFORMANCE_DIR, 'tables', 'rs-table-with-dv-small'));
+    const add = { ...adds[0]!, path: 'part-00000-gone.snappy.parquet', deletionVector: null };
+    const err = await readDataFile({
+      store,
+      add,
+      snapshotSchema: schema,
+      partitionColumns: metadata.partitionColumns,
+      columnMappingMode: 'none',
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataFileNotFoundError);
+    expect((err as Error).message).toContain('part-00000-gone.snappy.parquet');
+  });
+
+  it('an unknown requested column is an InvalidArgumentError', async () => {
+    await expect(readTable('rs-table-with-dv-small', undefined, ['nope'])).rejects.toThrow(InvalidArgumentError);
+  });
+});
+
+// ---- Synthetic files: URI-encoded and absolute paths, malformed partition values, schema evolution.
+const tmpDirs: string[] = [];
+afterAll(() => {
+  for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('readDataFile (synthetic)', () => {
+  const schema = parseSchema(
+    JSON.stringify({
+      type: 'struct',
+      fields: [
+        { name: 'id', type: 'long', nullable: true, metadata: {} },
+        { name: 'p', type: 'date', nullable: true, metadata: {} },
+        { name: 'added', type: 'string', nullable: true, metadata: {} },
+      ],
+    }),
+  );
+
+  async function setup(): Promise<{ store: LocalStore; dir: string; add: Add }> {
+    const dir = mkdtempSync(join(tmpdir(), 'deltats-readfile-'));
+    tmpDirs.push(dir);
+    const store = new LocalStore(dir);
+    const t = arrow.tableFromArrays({ id: BigInt64Array.from([1n, 2n, 3n]) });
+    await store.put('p=2024-01-02/part 1%.parquet', writeParquet(t));
+    const add: Add = {
+      path: 'p=2024-01-02/part%201%25.parquet',
+      partitionValues: { p: '2024-01-02' },
+      size: 1,
+      modificationTime: 0,
+      dataChange: true,
+    };
+    return { store, dir, add };
+  }
+
+  it('decodes URI-encoded paths, fills missing columns with nulls and materializes partition values', async () => {
+    const { store, add } = await setup();
+    const t = await readDataFile({ store, add, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' });
+    expect(t.schema.fields.map((f) => f.name)).toEqual(['id', 'p', 'added']);
+    expect(t.toArray().map((r) => r.toJSON())).toEqual([
+      { id: 1n, p: Date.UTC(2024, 0, 2), added: null },
+      { id: 2n, p: Date.UTC(2024, 0, 2), added: null },
+      { id: 3n, p: Date.UTC(2024, 0, 2), added: null },
+    ]);
+  });
+
+  it('reads absolute file:// paths under the table root', async () => {
+    const { store, add } = await setup();
+    const abs = { ...add, path: `${store.uri}/${add.path}` };
+    const t = await readDataFile({ store, add: abs, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' });
+    expect(t.numRows).toBe(3);
+  });
+
+  it('rejects a malformed partition value with a ProtocolError naming column and file', async () => {
+    const { store, add } = await setup();
+    const bad = { ...add, partitionValues: { p: 'not-a-date' } };
+    await expect(
+      readDataFile({ store, add: bad, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' }),
+    ).rejects.toThrow(ProtocolError);
+    await expect(
+      readDataFile({ store, add: bad, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' }),
+    ).rejects.toThrow(/partition column 'p' has value 'not-a-date'.*part%201%25/);
+  });
+
+  it('rejects a file whose column type cannot be read as the table type', async () => {
+    const { store, add } = await setup();
+    const s2 = parseSchema(
+      JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'boolean', nullable: true, metadata: {} }] }),
+    );
+    await expect(
+      readDataFile({ store, add, snapshotSchema: s2, partitionColumns: [], columnMappingMode: 'none' }),
+    ).rejects.toThrow(/part%201%25.*column 'id'/);
+  });
+});
