@@ -97,6 +97,39 @@ export const openWithSnapshot: TableOpener = async (uri, version) => {
   };
 };
 
+/**
+ * Diagnostic (`--per-file`): Snapshot.load + readDataFile (src/table/read_file.ts) for each active file, batches
+ * concatenated. Separates per-file reading bugs from scan/DeltaTable bugs; the real suite uses DeltaTable.
+ */
+export const openWithPerFileRead: TableOpener = async (uri, version) => {
+  const t = await openWithSnapshot(uri, version);
+  const { readDataFile } = await import('../src/table/read_file.js');
+  const { toArrowSchema } = await import('../src/schema/arrow.js');
+  const { Snapshot } = await import('../src/log/snapshot.js');
+  const snap = t.snapshot as InstanceType<typeof Snapshot>;
+  const mode = (snap.metadata.configuration['delta.columnMapping.mode'] ?? 'none') as 'none' | 'name' | 'id';
+  return {
+    ...t,
+    scan: () => ({
+      toArrow: async () => {
+        const batches: arrow.RecordBatch[] = [];
+        for (const add of snap.activeFiles()) {
+          const part = await readDataFile({
+            store: snap.store,
+            add,
+            snapshotSchema: snap.schema,
+            partitionColumns: snap.partitionColumns,
+            columnMappingMode: mode,
+          });
+          batches.push(...part.batches);
+        }
+        const { Table } = await import('apache-arrow');
+        return batches.length > 0 ? new Table(batches) : new Table(toArrowSchema(snap.schema));
+      },
+    }),
+  };
+};
+
 // ---------------------------------------------------------------------------------------------------------------
 // Results
 
@@ -356,6 +389,7 @@ async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const verbose = argv.includes('--verbose') || argv.includes('-v');
   const logOnly = argv.includes('--log-only');
+  const perFile = argv.includes('--per-file');
   const filters = argv.filter((a) => !a.startsWith('-'));
   const dir = corpusDir();
   if (!corpusExists(dir)) {
@@ -366,6 +400,7 @@ async function main(argv: string[]): Promise<number> {
     dir,
     filters,
     logOnly,
+    opener: perFile ? openWithPerFileRead : undefined,
     onResult: json ? undefined : (r) => console.log(formatResult(r, verbose) + (logOnly && r.passed ? ' (log facts only)' : '')),
   });
   if (json) console.log(JSON.stringify(rep, null, 2));
