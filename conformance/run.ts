@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as arrow from 'apache-arrow';
 import type { Add } from '../src/log/actions.js';
+import type { Snapshot } from '../src/log/snapshot.js';
 import type { StructType } from '../src/schema/types.js';
 import { parseSchema } from '../src/schema/json.js';
 import { arrowTypeDifference } from './arrow_contract.js';
@@ -81,10 +82,15 @@ export const openWithDeltaTable: TableOpener = async (uri, version) => {
  * Log facts only (`--log-only`): `Snapshot.load` on a LocalStore, no scan. For diagnosing log replay while the
  * table/scan layer is unavailable; a run in this mode never counts row checks as passed.
  */
-export const openWithSnapshot: TableOpener = async (uri, version) => {
-  const { Snapshot } = await import('../src/log/snapshot.js');
+export const openWithSnapshot: TableOpener = async (uri, version) => snapshotTable(await loadSnapshot(uri, version));
+
+async function loadSnapshot(uri: string, version: number | undefined): Promise<Snapshot> {
+  const { Snapshot: S } = await import('../src/log/snapshot.js');
   const { LocalStore } = await import('../src/storage/local.js');
-  const snap = await Snapshot.load(new LocalStore(uri), version === undefined ? {} : { version });
+  return S.load(new LocalStore(uri), version === undefined ? {} : { version });
+}
+
+function snapshotTable(snap: Snapshot): TableUnderTest {
   return {
     version: snap.version,
     schema: snap.schema,
@@ -95,21 +101,20 @@ export const openWithSnapshot: TableOpener = async (uri, version) => {
       throw new Error('no scan in --log-only mode');
     },
   };
-};
+}
 
 /**
  * Diagnostic (`--per-file`): Snapshot.load + readDataFile (src/table/read_file.ts) for each active file, batches
  * concatenated. Separates per-file reading bugs from scan/DeltaTable bugs; the real suite uses DeltaTable.
  */
 export const openWithPerFileRead: TableOpener = async (uri, version) => {
-  const t = await openWithSnapshot(uri, version);
+  const snap = await loadSnapshot(uri, version);
   const { readDataFile } = await import('../src/table/read_file.js');
   const { toArrowSchema } = await import('../src/schema/arrow.js');
-  const { Snapshot } = await import('../src/log/snapshot.js');
-  const snap = t.snapshot as InstanceType<typeof Snapshot>;
+  const { Table } = await import('apache-arrow');
   const mode = (snap.metadata.configuration['delta.columnMapping.mode'] ?? 'none') as 'none' | 'name' | 'id';
   return {
-    ...t,
+    ...snapshotTable(snap),
     scan: () => ({
       toArrow: async () => {
         const batches: arrow.RecordBatch[] = [];
@@ -123,7 +128,6 @@ export const openWithPerFileRead: TableOpener = async (uri, version) => {
           });
           batches.push(...part.batches);
         }
-        const { Table } = await import('apache-arrow');
         return batches.length > 0 ? new Table(batches) : new Table(toArrowSchema(snap.schema));
       },
     }),
