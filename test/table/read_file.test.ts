@@ -234,3 +234,84 @@ describe('readDataFile (synthetic)', () => {
     ).rejects.toThrow(/part%201%25.*column 'id'/);
   });
 });
+
+describe('readDataFile column mapping by field id (synthetic)', () => {
+  const md = (id: number): Map<string, string> => new Map([['PARQUET:field_id', String(id)]]);
+  const cm = (id: number, phys: string): Record<string, unknown> => ({
+    'delta.columnMapping.id': id,
+    'delta.columnMapping.physicalName': phys,
+  });
+  const logical = parseSchema(
+    JSON.stringify({
+      type: 'struct',
+      fields: [
+        { name: 'a', type: 'long', nullable: true, metadata: cm(1, 'col-a') },
+        {
+          name: 's',
+          type: { type: 'struct', fields: [{ name: 'x', type: 'integer', nullable: true, metadata: cm(5, 'col-x') }] },
+          nullable: true,
+          metadata: cm(2, 'col-s'),
+        },
+        { name: 'gone', type: 'string', nullable: true, metadata: cm(9, 'col-gone') },
+      ],
+    }),
+  );
+
+  /** A file whose column names differ from the physical names; only the field ids identify the columns. */
+  async function file(withIds: boolean): Promise<{ store: LocalStore; add: Add }> {
+    const dir = mkdtempSync(join(tmpdir(), 'deltats-readfile-id-'));
+    tmpDirs.push(dir);
+    const store = new LocalStore(dir);
+    const none = new Map<string, string>();
+    const inner = new arrow.Struct([new arrow.Field(withIds ? 'renamed-x' : 'col-x', new arrow.Int32(), true, withIds ? md(5) : none)]);
+    const schema = new arrow.Schema([
+      new arrow.Field(withIds ? 'renamed-a' : 'col-a', new arrow.Int64(), true, withIds ? md(1) : none),
+      new arrow.Field(withIds ? 'renamed-s' : 'col-s', inner, true, withIds ? md(2) : none),
+      // Same physical name as 'gone' but another id: must NOT be read as 'gone' when ids are present.
+      new arrow.Field('col-gone', new arrow.Utf8(), true, withIds ? md(77) : new Map([['x', 'y']])),
+    ]);
+    const t = new arrow.Table(schema, [
+      new arrow.RecordBatch(
+        schema,
+        arrow.makeData({
+          type: new arrow.Struct(schema.fields),
+          length: 2,
+          nullCount: 0,
+          children: [
+            arrow.makeData({ type: new arrow.Int64(), length: 2, data: BigInt64Array.from([10n, 20n]) }),
+            arrow.makeData({
+              type: inner,
+              length: 2,
+              children: [arrow.makeData({ type: new arrow.Int32(), length: 2, data: Int32Array.from([3, 4]) })],
+            }),
+            arrow.vectorFromArray(['p', 'q'], new arrow.Utf8()).data[0]!,
+          ],
+        }),
+      ),
+    ]);
+    await store.put('f.parquet', writeParquet(t));
+    return { store, add: { path: 'f.parquet', partitionValues: {}, size: 1, modificationTime: 0, dataChange: true } };
+  }
+
+  it('resolves top-level and nested columns by Parquet field id, and ids missing from the file as nulls', async () => {
+    const { store, add } = await file(true);
+    const t = await readDataFile({ store, add, snapshotSchema: logical, partitionColumns: [], columnMappingMode: 'id' });
+    expect(t.schema.fields.map((f) => f.name)).toEqual(['a', 's', 'gone']);
+    expect(t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))))).toEqual([
+      { a: '10', s: { x: 3 }, gone: null },
+      { a: '20', s: { x: 4 }, gone: null },
+    ]);
+    // In 'name' mode the same file has none of the physical names except col-gone.
+    const byName = await readDataFile({ store, add, snapshotSchema: logical, partitionColumns: [], columnMappingMode: 'name' });
+    expect(byName.getChild('a')!.get(0)).toBeNull();
+    expect(byName.getChild('gone')!.get(1)).toBe('q');
+  });
+
+  it('falls back to physical names when the file carries no field ids', async () => {
+    const { store, add } = await file(false);
+    const t = await readDataFile({ store, add, snapshotSchema: logical, partitionColumns: [], columnMappingMode: 'id' });
+    expect(t.getChild('a')!.toArray()).toEqual(BigInt64Array.from([10n, 20n]));
+    expect(t.getChild('s')!.get(1)!.toJSON()).toEqual({ x: 4 });
+    expect(t.getChild('gone')!.get(0)).toBe('p');
+  });
+});
