@@ -208,7 +208,8 @@ export interface FeatureRequest {
 export function protocolFor(req: FeatureRequest = {}): Protocol {
   const wanted = (Object.keys(req) as Array<keyof FeatureRequest>).filter((k) => req[k]);
   if (wanted.length === 0) return { minReaderVersion: 1, minWriterVersion: 2 };
-  const infos = wanted.map((n) => BY_NAME.get(n)!);
+  // Registry order, so the lists do not depend on the caller's key order.
+  const infos = FEATURES.filter((f) => (wanted as string[]).includes(f.name));
   const legacy = infos.every((f) => f.legacyWriter !== undefined);
   if (legacy) {
     return {

@@ -22,7 +22,7 @@ export interface HistoryEntry {
   commitInfo: CommitInfo;
 }
 
-/** ICT is on for `version` (PROTOCOL.md "In-Commit Timestamps": enablement version/timestamp properties). */
+/** ICT is on for `version` (delta-io/delta protocol_rfcs/in-commit-timestamps.md: enablement version/timestamp properties). */
 export function inCommitTimestampsEnabled(metadata: Metadata | undefined, version?: number): boolean {
   const conf = metadata?.configuration ?? {};
   if (conf['delta.enableInCommitTimestamps'] !== 'true') return false;
