@@ -14,13 +14,12 @@ import {
   type ColumnMappingMode,
 } from '../schema/column_mapping.js';
 import { castColumn, checkCast, nullColumn } from '../schema/enforce.js';
-import { decimalParams } from '../schema/json.js';
+import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
 import { buildData, type Value } from '../schema/vectors.js';
 import type { ObjectStore } from '../storage/store.js';
 import { parquetColumnNames, readParquet } from '../storage/parquet.js';
 import { takeRows } from './arrow_take.js';
-import { parseDateText, parseDecimalText, parseTimestampText, rescale } from './typed_values.js';
 
 export interface ReadDataFileArgs {
   store: ObjectStore;
@@ -82,7 +81,14 @@ export async function readDataFile(args: ReadDataFileArgs): Promise<arrow.Table>
   const partValues = new Map<StructField, Value>();
   for (const f of fields) {
     if (partitionSet.has(f.name)) {
-      partValues.set(f, parsePartitionValue(partitionValueOf(add.partitionValues, f, mode), f, add.path));
+      const raw = partitionValueOf(add.partitionValues, f, mode);
+      try {
+        // PROTOCOL.md "Partition Value Serialization"; zone-less timestamps are read as UTC.
+        partValues.set(f, parseNormalizedPartitionValue(raw, f.type, f.name));
+      } catch (e) {
+        if (e instanceof ProtocolError) throw new ProtocolError(e.message, add.path, undefined, { cause: e });
+        throw e;
+      }
     }
   }
 
@@ -201,77 +207,6 @@ function resolveNested(
         resolveNested(t.valueType, entries.children[1]!.type, mode, out);
       }
       return;
-    }
-  }
-}
-
-const utf8 = new TextEncoder();
-
-/**
- * Typed value of a serialized partition value (PROTOCOL.md "Partition Value Serialization"), in the normalized
- * form of src/schema/vectors.ts. Null or '' is null. Timestamps without a zone are read as UTC.
- */
-function parsePartitionValue(raw: string | null, field: StructField, file: string): Value {
-  if (raw === null || raw === undefined || raw === '') return null;
-  const t = field.type;
-  const bad = (): never => {
-    throw new ProtocolError(
-      `partition column '${field.name}' has value '${raw}', which is not a valid ${typeof t === 'string' ? t : t.type}`,
-      file,
-    );
-  };
-  if (typeof t !== 'string') return bad();
-  switch (t) {
-    case 'string':
-      return raw;
-    case 'binary':
-      return utf8.encode(raw);
-    case 'boolean': {
-      const l = raw.toLowerCase();
-      return l === 'true' ? true : l === 'false' ? false : bad();
-    }
-    case 'byte':
-    case 'short':
-    case 'integer': {
-      if (!/^\s*[+-]?\d+\s*$/.test(raw)) return bad();
-      const v = Number(raw);
-      const lim = t === 'byte' ? 2 ** 7 : t === 'short' ? 2 ** 15 : 2 ** 31;
-      return v >= -lim && v < lim ? v : bad();
-    }
-    case 'long': {
-      if (!/^\s*[+-]?\d+\s*$/.test(raw)) return bad();
-      const v = BigInt(raw.trim());
-      return v >= -(2n ** 63n) && v < 2n ** 63n ? v : bad();
-    }
-    case 'float':
-    case 'double': {
-      const s = raw.trim();
-      if (s === 'NaN') return NaN;
-      if (s === 'Infinity' || s === '+Infinity') return Infinity;
-      if (s === '-Infinity') return -Infinity;
-      const v = Number(s);
-      return s !== '' && !Number.isNaN(v) ? (t === 'float' ? Math.fround(v) : v) : bad();
-    }
-    case 'date': {
-      const d = parseDateText(raw) ?? (() => {
-        const p = parseTimestampText(raw);
-        return p ? Number(p.micros / 86_400_000_000n) : null;
-      })();
-      return d ?? bad();
-    }
-    case 'timestamp':
-    case 'timestamp_ntz': {
-      const p = parseTimestampText(raw);
-      return p ? p.micros : bad();
-    }
-    default: {
-      const d = decimalParams(t);
-      if (!d) return bad();
-      const r = parseDecimalText(raw);
-      if (!r) return bad();
-      const s = rescale(r, d.scale);
-      if (!s.exact) return bad();
-      return s.value;
     }
   }
 }

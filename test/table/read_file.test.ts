@@ -221,7 +221,7 @@ describe('readDataFile (synthetic)', () => {
     ).rejects.toThrow(ProtocolError);
     await expect(
       readDataFile({ store, add: bad, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' }),
-    ).rejects.toThrow(/partition column 'p' has value 'not-a-date'.*part%201%25/);
+    ).rejects.toThrow(/"not-a-date" of column 'p'.*part%201%25/);
   });
 
   it('rejects a file whose column type cannot be read as the table type', async () => {
