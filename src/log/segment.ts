@@ -37,8 +37,8 @@ export interface BuildSegmentOptions {
   version?: number;
   /** Replay from version 0 using JSON commits only (checkpoints and `_last_checkpoint` ignored). */
   ignoreCheckpoints?: boolean;
-  /** Only consider files with version strictly greater than this (used by Snapshot.update); no checkpoint search. */
-  listFrom?: number;
+  /** Only use checkpoints with a version below this (retry after an unreadable checkpoint). */
+  checkpointBelow?: number;
 }
 
 /** Read `_last_checkpoint`; missing, unreadable or malformed -> null (the listing is the truth). */
@@ -128,6 +128,7 @@ function segmentFromListing(
   target: number | undefined,
   ignoreCheckpoints: boolean,
   partial: boolean,
+  checkpointBelow = Infinity,
 ): LogSegment | null {
   const latest = latestVersionOf(l);
   if (latest === undefined) {
@@ -143,7 +144,7 @@ function segmentFromListing(
   let checkpoint: SegmentCheckpoint | undefined;
   if (!ignoreCheckpoints) {
     let best = -1;
-    for (const v of l.checkpoints.keys()) if (v <= version && v > best) best = v;
+    for (const v of l.checkpoints.keys()) if (v <= version && v < checkpointBelow && v > best) best = v;
     if (best >= 0) checkpoint = l.checkpoints.get(best)![0];
   }
   const start = checkpoint ? checkpoint.version + 1 : 0;
@@ -191,14 +192,14 @@ export async function buildLogSegment(store: ObjectStore, opts: BuildSegmentOpti
   const ignore = opts.ignoreCheckpoints ?? false;
   if (!ignore) {
     const hint = await readLastCheckpoint(store);
-    if (hint && (target === undefined || hint.version <= target)) {
+    if (hint && (target === undefined || hint.version <= target) && hint.version < (opts.checkpointBelow ?? Infinity)) {
       // Lists `<hint>.checkpoint...`, `<hint>.json` and everything later (they sort after `<hint>`).
       const l = await listLog(store, `${LOG_DIR}/${formatVersion(hint.version)}`);
-      const seg = segmentFromListing(store, l, target, false, true);
+      const seg = segmentFromListing(store, l, target, false, true, opts.checkpointBelow);
       if (seg) return seg;
       // Stale or wrong hint (checkpoint missing/incomplete, table recreated): fall back to a full listing.
     }
   }
   const l = await listLog(store);
-  return segmentFromListing(store, l, target, ignore, false)!;
+  return segmentFromListing(store, l, target, ignore, false, opts.checkpointBelow)!;
 }

@@ -1,6 +1,6 @@
 // Snapshot: the reconciled state of a table at one version (protocol, metaData, active files, txns, domains).
 // Loads via segment.ts + checkpoint_read.ts + codec.ts; never reads data files and never writes.
-import { ProtocolError, VersionNotFoundError } from '../errors.js';
+import { NotFoundError, ProtocolError, VersionNotFoundError } from '../errors.js';
 import { parseSchema } from '../schema/json.js';
 import type { StructType } from '../schema/types.js';
 import type { ObjectStore } from '../storage/store.js';
@@ -57,9 +57,27 @@ export class Snapshot {
     }
     let version = opts.version;
     if (opts.timestamp !== undefined) version = await resolveTimestampToVersion(store, opts.timestamp);
-    const segment = await buildLogSegment(store, { version, ignoreCheckpoints: opts.ignoreCheckpoints });
+    let segment = await buildLogSegment(store, { version, ignoreCheckpoints: opts.ignoreCheckpoints });
+    let checkpointActions: Action[] = [];
+    let firstError: unknown;
+    // An unreadable checkpoint (truncated by a crashed writer, a sidecar gone) is skipped for an older one or for
+    // JSON replay when the commits for that exist, as Delta does; otherwise its error is reported.
+    while (segment.checkpoint) {
+      try {
+        checkpointActions = await readCheckpoint(store, segment.checkpoint);
+        break;
+      } catch (e) {
+        if (!(e instanceof ProtocolError || e instanceof NotFoundError)) throw e;
+        firstError ??= e;
+        const older = await buildLogSegment(store, { version: segment.version, checkpointBelow: segment.checkpoint.version }).catch(
+          () => null,
+        );
+        if (!older) throw firstError;
+        segment = older;
+      }
+    }
     const state = new LogReplay();
-    if (segment.checkpoint) state.apply(await readCheckpoint(store, segment.checkpoint));
+    state.apply(checkpointActions);
     // Fetch commits concurrently (bounded), apply strictly in version order.
     const commitActions = await mapLimit(segment.commits, 16, async (c) => parseCommit(await store.get(c.path), c.path));
     for (const actions of commitActions) state.apply(actions);

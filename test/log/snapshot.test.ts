@@ -1,5 +1,5 @@
 // Snapshot / segment / replay / history on small hand-written tables in temp folders (and corpus copies).
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -291,5 +291,22 @@ describe.skipIf(!hasCorpus)('checkpoint selection on corpus copies', () => {
     await store.delete(commitPath(12));
     await expect(Snapshot.load(store)).rejects.toThrow(/missing commit 12 .* after checkpoint 10/);
     expect((await Snapshot.load(store, { version: 11 })).version).toBe(11);
+  });
+
+  it('skips an unreadable checkpoint for an older one, or reports it when nothing older works', async () => {
+    const a = copyCorpusTable('spark-checkpoint');
+    writeFileSync(join(a.dir, '_delta_log', '00000000000000000010.checkpoint.parquet'), 'PAR1 truncated');
+    const s = await Snapshot.load(a.store);
+    expect(s.version).toBe(14);
+    expect(s.logSegment.checkpoint).toBeUndefined();
+    expect(s.activeFiles()).toHaveLength(1);
+
+    const b = copyCorpusTable('rs-checkpoints_vacuumed');
+    writeFileSync(join(b.dir, '_delta_log', '00000000000000000010.checkpoint.parquet'), 'garbage');
+    const t = await Snapshot.load(b.store);
+    expect(t.logSegment.checkpoint?.version).toBe(5);
+    expect(t.activeFiles()).toHaveLength(12);
+    writeFileSync(join(b.dir, '_delta_log', '00000000000000000005.checkpoint.parquet'), 'garbage');
+    await expect(Snapshot.load(b.store)).rejects.toThrow(/cannot read checkpoint Parquet.*00000000000000000010\.checkpoint\.parquet/);
   });
 });
