@@ -4,6 +4,7 @@ import type { Add, DeletionVectorDescriptor, Remove } from '../log/actions.js';
 import { dvAbsolutePath, storePathOf } from '../log/deletion_vectors.js';
 import { assertWritable } from '../log/features.js';
 import { Transaction } from '../log/transaction.js';
+import { parseIntervalMs } from '../log/checkpoint_write.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ObjectMeta, ObjectStore } from '../storage/store.js';
 import type { DeltaTable } from './table.js';
@@ -38,43 +39,10 @@ export interface VacuumResult {
   version?: number;
 }
 
-const UNIT_MS: Record<string, number> = {
-  microsecond: 0.001,
-  millisecond: 1,
-  second: 1000,
-  minute: 60_000,
-  hour: HOUR_MS,
-  day: 24 * HOUR_MS,
-  week: 7 * 24 * HOUR_MS,
-};
-
-/**
- * Parse a Spark CalendarInterval string as used by `delta.deletedFileRetentionDuration` / `delta.logRetentionDuration`:
- * `interval 7 days`, `interval 1 week`, `interval 2 days 12 hours` (the leading `interval` is optional). Returns ms.
- */
-export function parseIntervalMs(text: string, property = RETENTION_PROPERTY): number {
-  const tokens = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
-  if (tokens[0] === 'interval') tokens.shift();
-  if (tokens.length === 0 || tokens.length % 2 !== 0) {
-    throw new InvalidArgumentError(`table property ${property}='${text}' is not an interval such as 'interval 7 days'`);
-  }
-  let ms = 0;
-  for (let i = 0; i < tokens.length; i += 2) {
-    const n = Number(tokens[i]);
-    const unit = tokens[i + 1]!.replace(/s$/, '');
-    const scale = UNIT_MS[unit];
-    if (!Number.isFinite(n) || scale === undefined) {
-      throw new InvalidArgumentError(`table property ${property}='${text}': cannot read '${tokens[i]} ${tokens[i + 1]}' as an interval`);
-    }
-    ms += n * scale;
-  }
-  return ms;
-}
-
 /** The table's configured file retention in ms (`delta.deletedFileRetentionDuration`, default 7 days). */
 export function configuredRetentionMs(configuration: Record<string, string> | undefined): number {
   const v = configuration?.[RETENTION_PROPERTY];
-  return v === undefined ? DEFAULT_RETENTION_HOURS * HOUR_MS : parseIntervalMs(v);
+  return v === undefined ? DEFAULT_RETENTION_HOURS * HOUR_MS : parseIntervalMs(v, RETENTION_PROPERTY);
 }
 
 /**

@@ -1,0 +1,89 @@
+// describe(table): the facts of one table version in one object (schema, partitioning, properties, protocol, sizes,
+// last checkpoint). Reads the log state and `_delta_log/_last_checkpoint` only; never data files.
+import type { Protocol } from '../log/actions.js';
+import { LAST_CHECKPOINT } from '../log/paths.js';
+import type { StructType } from '../schema/types.js';
+import { NotFoundError } from '../errors.js';
+import type { DeltaTable } from './table.js';
+
+export interface LastCheckpointInfo {
+  version: number;
+  size?: number;
+  parts?: number;
+  sizeInBytes?: number;
+  numOfAddFiles?: number;
+  [k: string]: unknown;
+}
+
+export interface TableDescription {
+  uri: string;
+  version: number;
+  /** Commit time of `version` (ms since epoch). */
+  timestamp: number;
+  id: string;
+  name: string | null;
+  description: string | null;
+  createdTime: number | null;
+  schema: StructType;
+  partitionColumns: string[];
+  properties: Record<string, string>;
+  protocol: {
+    minReaderVersion: number;
+    minWriterVersion: number;
+    readerFeatures: string[];
+    writerFeatures: string[];
+  };
+  numFiles: number;
+  sizeInBytes: number;
+  /** Parsed `_delta_log/_last_checkpoint`, or null when the table has none (or it is unreadable). */
+  lastCheckpoint: LastCheckpointInfo | null;
+}
+
+function protocolInfo(p: Protocol): TableDescription['protocol'] {
+  return {
+    minReaderVersion: p.minReaderVersion,
+    minWriterVersion: p.minWriterVersion,
+    readerFeatures: [...(p.readerFeatures ?? [])],
+    writerFeatures: [...(p.writerFeatures ?? [])],
+  };
+}
+
+/** `_last_checkpoint` as JSON; null when absent or not valid JSON (it is only a hint, PROTOCOL.md "Last Checkpoint File"). */
+export async function readLastCheckpoint(table: Pick<DeltaTable, 'store'>): Promise<LastCheckpointInfo | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await table.store.get(LAST_CHECKPOINT);
+  } catch (e) {
+    if (e instanceof NotFoundError) return null;
+    throw e;
+  }
+  try {
+    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return v && typeof v === 'object' && typeof (v as LastCheckpointInfo).version === 'number' ? (v as LastCheckpointInfo) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Describe the loaded version of `table`. */
+export async function describe(table: DeltaTable): Promise<TableDescription> {
+  const snap = table.snapshot;
+  const files = snap.activeFiles();
+  const md = snap.metadata;
+  return {
+    uri: table.uri,
+    version: snap.version,
+    timestamp: snap.timestamp,
+    id: md.id,
+    name: md.name ?? null,
+    description: md.description ?? null,
+    createdTime: md.createdTime ?? null,
+    schema: snap.schema,
+    partitionColumns: [...snap.partitionColumns],
+    properties: { ...(md.configuration ?? {}) },
+    protocol: protocolInfo(snap.protocol),
+    numFiles: files.length,
+    sizeInBytes: files.reduce((s, a) => s + (a.size ?? 0), 0),
+    lastCheckpoint: await readLastCheckpoint(table),
+  };
+}

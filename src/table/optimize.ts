@@ -1,0 +1,239 @@
+// OPTIMIZE (bin-packing compaction): rewrite the small files of each partition into files near the target size.
+// One commit, dataChange=false for removes and adds; rows are unchanged (deletion vectors are applied while rewriting).
+import { Table } from 'apache-arrow';
+import type { Action, Add } from '../log/actions.js';
+import { Transaction } from '../log/transaction.js';
+import { columnMappingMode } from '../schema/column_mapping.js';
+import { ConcurrentDeleteDeleteError, ConcurrentDeleteReadError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
+import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from './expr.js';
+import { fileMayMatch } from './pruning.js';
+import { readDataFile } from './read_file.js';
+import { writeDataFiles } from './writer.js';
+import { removeOf, type DeltaTable } from './table.js';
+import { latestOf } from './restore.js';
+import { storePathOf } from '../log/deletion_vectors.js';
+import type { ProgressCallback } from './progress.js';
+
+/** delta-rs' default OPTIMIZE target (100 MiB) when the table has no `delta.targetFileSize`. */
+export const DEFAULT_OPTIMIZE_TARGET_SIZE = 100 * 1024 * 1024;
+
+export interface OptimizeOptions {
+  /** Target size of the compacted files in bytes (default: delta.targetFileSize, else 100 MiB). */
+  targetSize?: number;
+  /** Only compact partitions matching this predicate, which may reference partition columns only. */
+  where?: Expr | string;
+  onProgress?: ProgressCallback;
+}
+
+export interface FileSizeStats {
+  min: number;
+  max: number;
+  avg: number;
+  totalFiles: number;
+  totalSize: number;
+}
+
+/** Spark's OptimizeMetrics (the subset bin-packing produces). */
+export interface OptimizeMetrics {
+  numFilesAdded: number;
+  numFilesRemoved: number;
+  filesAdded: FileSizeStats;
+  filesRemoved: FileSizeStats;
+  partitionsOptimized: number;
+  numBatches: number;
+  totalConsideredFiles: number;
+  totalFilesSkipped: number;
+  numDeletionVectorsRemoved: number;
+}
+
+export interface OptimizeResult {
+  /** Version of the OPTIMIZE commit; null when there was nothing to compact (no commit). */
+  version: number | null;
+  metrics: OptimizeMetrics;
+}
+
+function sizeStats(sizes: number[]): FileSizeStats {
+  const totalSize = sizes.reduce((s, x) => s + x, 0);
+  return {
+    min: sizes.length ? Math.min(...sizes) : 0,
+    max: sizes.length ? Math.max(...sizes) : 0,
+    avg: sizes.length ? Math.round(totalSize / sizes.length) : 0,
+    totalFiles: sizes.length,
+    totalSize,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/**
+ * Group files into bins of at most `target` bytes (Spark's bin-packing: candidates sorted by size, greedy fill).
+ * A bin of one file is dropped unless the file carries a deletion vector (rewriting it still purges deleted rows).
+ */
+export function binPack(files: Add[], target: number): Add[][] {
+  const candidates = files.filter((f) => f.size < target || f.deletionVector).sort((a, b) => a.size - b.size);
+  const bins: Add[][] = [];
+  let current: Add[] = [];
+  let size = 0;
+  for (const f of candidates) {
+    if (current.length > 0 && size + f.size > target) {
+      bins.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(f);
+    size += f.size;
+  }
+  if (current.length) bins.push(current);
+  return bins.filter((b) => b.length > 1 || b[0]!.deletionVector);
+}
+
+function partitionKey(a: Add): string {
+  return JSON.stringify(Object.entries(a.partitionValues ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+}
+
+/** Compact small files; see OptimizeOptions. */
+export async function optimize(table: DeltaTable, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+  const latest = await latestOf(table);
+  const snapshot = latest.snapshot;
+  const store = latest.store;
+  const mode = columnMappingMode(snapshot.metadata);
+  if (mode !== 'none') {
+    throw new UnsupportedFeatureError('columnMapping', 'writer', `OPTIMIZE of column-mapping (mode ${mode}) tables is not implemented`);
+  }
+  const configured = Number(snapshot.properties['delta.targetFileSize']);
+  const target = options.targetSize ?? (configured > 0 ? configured : DEFAULT_OPTIMIZE_TARGET_SIZE);
+  if (!Number.isFinite(target) || target <= 0) {
+    throw new InvalidArgumentError(`optimize target size must be a positive number of bytes (got ${options.targetSize})`);
+  }
+
+  let where: Expr | undefined;
+  if (options.where !== undefined) {
+    where = typeof options.where === 'string' ? parsePredicate(options.where) : options.where;
+    validateExpr(where, snapshot.schema);
+    for (const path of referencedColumnPaths(where)) {
+      const resolved = resolveColumn(snapshot.schema, path);
+      const name = resolved?.path.join('.') ?? path.join('.');
+      if (path.length !== 1 || !snapshot.partitionColumns.includes(name)) {
+        throw new InvalidArgumentError(
+          `optimize --where may reference partition columns only; '${path.join('.')}' is not one` +
+            ` (partition columns: ${snapshot.partitionColumns.length ? snapshot.partitionColumns.join(', ') : 'none'})`,
+        );
+      }
+    }
+  }
+  const ctx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns };
+  const considered = snapshot.activeFiles().filter((a) => !where || fileMayMatch(a, where, ctx));
+
+  const byPartition = new Map<string, Add[]>();
+  for (const a of considered) {
+    const k = partitionKey(a);
+    const list = byPartition.get(k);
+    if (list) list.push(a);
+    else byPartition.set(k, [a]);
+  }
+  const bins: Add[][] = [];
+  let partitionsOptimized = 0;
+  for (const files of byPartition.values()) {
+    const b = binPack(files, target);
+    if (b.length) partitionsOptimized++;
+    bins.push(...b);
+  }
+
+  const removedFiles = bins.flat();
+  const added: Add[] = [];
+  const writeCtx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties };
+  let done = 0;
+  options.onProgress?.({ phase: 'compacting', done, total: bins.length });
+  try {
+    for (const bin of bins) {
+      const parts: Table[] = [];
+      for (const add of bin) {
+        parts.push(
+          await readDataFile({
+            store,
+            add,
+            snapshotSchema: snapshot.schema,
+            partitionColumns: snapshot.partitionColumns,
+            columnMappingMode: mode,
+          }),
+        );
+      }
+      const rows = parts.length === 1 ? parts[0]! : parts[0]!.concat(...parts.slice(1));
+      const adds = await writeDataFiles(store, rows, writeCtx, { targetFileSize: target });
+      added.push(...adds.map((a) => ({ ...a, dataChange: false })));
+      options.onProgress?.({ phase: 'compacting', done: ++done, total: bins.length });
+    }
+  } catch (e) {
+    await cleanup(latest, added);
+    throw e;
+  }
+
+  const addedSizes = added.map((a) => a.size);
+  const removedSizes = removedFiles.map((a) => a.size);
+  const metrics: OptimizeMetrics = {
+    numFilesAdded: added.length,
+    numFilesRemoved: removedFiles.length,
+    filesAdded: sizeStats(addedSizes),
+    filesRemoved: sizeStats(removedSizes),
+    partitionsOptimized,
+    numBatches: bins.length,
+    totalConsideredFiles: considered.length,
+    totalFilesSkipped: considered.length - removedFiles.length,
+    numDeletionVectorsRemoved: removedFiles.filter((f) => f.deletionVector).length,
+  };
+  if (bins.length === 0) return { version: null, metrics };
+
+  const now = Date.now();
+  const actions: Action[] = [
+    ...removedFiles.map((a) => ({ remove: removeOf(a, now, false) })),
+    ...added.map((a) => ({ add: a })),
+  ];
+  const sortedAdded = [...addedSizes].sort((a, b) => a - b);
+  const txn = new Transaction(store, snapshot, {
+    operation: 'OPTIMIZE',
+    operationParameters: {
+      predicate: JSON.stringify(where ? [exprToString(where)] : []),
+      zOrderBy: '[]',
+    },
+    // Spark's commitInfo metric names for OPTIMIZE.
+    operationMetrics: {
+      numRemovedFiles: removedFiles.length,
+      numRemovedBytes: metrics.filesRemoved.totalSize,
+      numAddedFiles: added.length,
+      numAddedBytes: metrics.filesAdded.totalSize,
+      minFileSize: metrics.filesAdded.min,
+      p25FileSize: percentile(sortedAdded, 0.25),
+      p50FileSize: percentile(sortedAdded, 0.5),
+      p75FileSize: percentile(sortedAdded, 0.75),
+      maxFileSize: metrics.filesAdded.max,
+      numDeletionVectorsRemoved: metrics.numDeletionVectorsRemoved,
+    },
+    // A rewrite depends on the files it read: if a concurrent commit removed one, committing would resurrect rows.
+    readFiles: removedFiles,
+  }).addActions(actions);
+  try {
+    const { version } = await txn.commit();
+    await latest.refresh();
+    return { version, metrics };
+  } catch (e) {
+    await cleanup(latest, added);
+    if (e instanceof ConcurrentDeleteDeleteError) {
+      // The file was read (and rewritten) by this OPTIMIZE: report it as Spark does, as a delete of a read file.
+      throw new ConcurrentDeleteReadError(`OPTIMIZE aborted: ${e.message}`, e.winningVersion);
+    }
+    throw e;
+  }
+}
+
+/** Best-effort removal of files written by an aborted OPTIMIZE (nothing references them). */
+async function cleanup(table: DeltaTable, added: Add[]): Promise<void> {
+  if (!added.length) return;
+  try {
+    await table.store.deleteMany(added.map((a) => storePathOf(table.store, a.path)));
+  } catch {
+    // VACUUM removes them later.
+  }
+}
