@@ -38,7 +38,7 @@ describe('JsonDirSource', () => {
     expect(ids(await src.getBatch(null, o1!))).toEqual([1, 2]);
     const o2 = await src.latestOffset(o1);
     expect(o2).toEqual({ file: 'in/0002.json', line: 1 });
-    expect(ids(await src.getBatch(o1, o2))).toEqual([3]);
+    expect(ids(await src.getBatch(o1, o2!))).toEqual([3]);
     expect(await src.latestOffset(o2)).toEqual(o2);
     await store.put('in/0003.json', lines([{ id: 4 }, { id: 5 }]));
     await store.put('in/0004.json', lines([{ id: 6 }]));
