@@ -1,13 +1,12 @@
 // Writes Arrow data (already conformed to the table schema) as Parquet data files and returns their Add actions:
 // hive-style partition folders, files split to the target size, per-file stats. Commits nothing.
 import { randomUUID } from 'node:crypto';
-import { Table, Type, type Vector } from 'apache-arrow';
+import { Table } from 'apache-arrow';
 import type { Add } from '../log/actions.js';
-import type { DataType, StructType } from '../schema/types.js';
+import type { StructType } from '../schema/types.js';
 import type { ObjectStore } from '../storage/store.js';
 import { writeParquet, type ParquetCompression } from '../storage/parquet.js';
-import { serializePartitionValue, partitionPath } from '../schema/partition_values.js';
-import { decimalParams } from '../schema/json.js';
+import { serializePartitionColumn, partitionPath, addPathFor } from '../schema/partition_values.js';
 import { collectStats } from './stats.js';
 import { takeRows } from './arrow_take.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -87,7 +86,7 @@ async function writeOneFile(
   });
   return {
     // PROTOCOL.md "Add File and Remove File": path is a URI-encoded relative path.
-    path: encodeAddPath(rawPath),
+    path: addPathFor(dir, name),
     partitionValues,
     size: bytes.length,
     modificationTime: Date.now(),
@@ -99,19 +98,6 @@ async function writeOneFile(
 function numIndexedCols(conf: Record<string, string>): number {
   const v = conf['delta.dataSkippingNumIndexedCols'];
   return v === undefined ? 32 : Number(v);
-}
-
-/** URI-encode each path segment (RFC 2396 path, as Spark's `new Path(...).toUri` does for add.path). */
-export function encodeAddPath(raw: string): string {
-  return raw
-    .split('/')
-    .map((seg) => encodeURIComponent(seg).replace(/%3D/gi, '=').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
-}
-
-/** Decode add.path into the store path. */
-export function decodeAddPath(path: string): string {
-  return decodeURIComponent(path);
 }
 
 function splitBySize(rows: Table, targetBytes: number): Table[] {
@@ -146,60 +132,15 @@ function splitByPartition(data: Table, ctx: WriteContext): Array<{ values: Recor
     if (!field || !vec) throw new InvalidArgumentError(`partition column '${name}' is not in the data`);
     return { name, type: field.type, vec };
   });
+  const serialized = cols.map((c) => c.vec.data.flatMap((d) => serializePartitionColumn(d, c.type, c.name)));
   const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>();
   for (let i = 0; i < data.numRows; i++) {
     const values: Record<string, string | null> = {};
-    for (const c of cols) values[c.name] = serializePartitionValue(partitionScalar(c.vec, i, c.type), c.type);
+    cols.forEach((c, k) => (values[c.name] = serialized[k][i]));
     const key = JSON.stringify(cols.map((c) => values[c.name]));
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { values, idx: [] }));
     g.idx.push(i);
   }
   return [...groups.values()].map((g) => ({ values: g.values, rows: takeRows(data, g.idx) }));
-}
-
-/** The value at row i in the JS form serializePartitionValue takes (long: bigint, timestamps: bigint µs, date: days). */
-export function partitionScalar(vec: Vector, i: number, type: DataType): unknown {
-  if (!vec.isValid(i)) return null;
-  if (type === 'timestamp' || type === 'timestamp_ntz' || type === 'long') {
-    const { data, index } = locate(vec, i);
-    return (data.values as BigInt64Array)[index];
-  }
-  if (type === 'date') {
-    const { data, index } = locate(vec, i);
-    return data.type.typeId === Type.Date && (data.values as Int32Array | BigInt64Array) instanceof Int32Array
-      ? (data.values as Int32Array)[index]
-      : Number((data.values as unknown as BigInt64Array)[index]) / 86_400_000;
-  }
-  if (decimalParams(type)) {
-    const { data, index } = locate(vec, i);
-    const words = data.values as Uint32Array;
-    const stride = data.stride;
-    let v = 0n;
-    for (let k = stride - 1; k >= 0; k--) v = (v << 32n) | BigInt(words[index * stride + k]);
-    const bits = BigInt(stride * 32);
-    if (v >> (bits - 1n)) v -= 1n << bits;
-    const { scale } = decimalParams(type)!;
-    return formatDecimal(v, scale);
-  }
-  return vec.get(i);
-}
-
-function locate(vec: Vector, i: number): { data: Vector['data'][number]; index: number } {
-  let idx = i;
-  for (const d of vec.data) {
-    if (idx < d.length) return { data: d, index: idx };
-    idx -= d.length;
-  }
-  throw new RangeError(`row ${i} out of range`);
-}
-
-export function formatDecimal(unscaled: bigint, scale: number): string {
-  const neg = unscaled < 0n;
-  let s = (neg ? -unscaled : unscaled).toString();
-  if (scale > 0) {
-    s = s.padStart(scale + 1, '0');
-    s = `${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`;
-  }
-  return neg ? `-${s}` : s;
 }
