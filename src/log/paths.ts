@@ -38,8 +38,11 @@ export function crcPath(v: number): string {
 
 /** The path (from the table root) of a sidecar file named in a V2 checkpoint's `sidecar` action. */
 export function sidecarPath(name: string): string {
-  // PROTOCOL.md "Sidecar File Information": path is relative to `_delta_log/_sidecars` (or absolute).
-  return name.includes('/') ? name : `${SIDECAR_DIR}/${name}`;
+  // PROTOCOL.md "Sidecar File Information": sidecars always live in the table's `_delta_log/_sidecars`; the path is
+  // usually just the file name, but may be a longer (even absolute, URI-encoded) path ending in that folder.
+  const i = name.lastIndexOf(`${SIDECAR_DIR}/`);
+  if (i >= 0) return decodeURIComponent(name.slice(i));
+  return `${SIDECAR_DIR}/${decodeURIComponent(name.slice(name.lastIndexOf('/') + 1))}`;
 }
 
 export type LogFileKind = 'commit' | 'checkpoint' | 'crc' | 'compacted' | 'unknown';

@@ -8,6 +8,7 @@ import {
   commitPath,
   multiPartCheckpointPath,
   parseLogFileName,
+  sidecarPath,
   v2CheckpointPath,
 } from '../../src/log/paths.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
@@ -56,6 +57,11 @@ describe('paths', () => {
     expect(parseLogFileName('_last_checkpoint')).toBeNull();
     expect(parseLogFileName('0000000000000000001.json')).toBeNull(); // 19 digits
     expect(parseLogFileName('00000000000000000001.checkpoint.0000000004.0000000003.parquet')).toBeNull();
+  });
+
+  it('resolves sidecar paths into _delta_log/_sidecars', () => {
+    expect(sidecarPath('a.parquet')).toBe('_delta_log/_sidecars/a.parquet');
+    expect(sidecarPath('s3://b/t/_delta_log/_sidecars/a%20b.parquet')).toBe('_delta_log/_sidecars/a b.parquet');
   });
 
   it('round-trips the path builders through the parser', () => {
