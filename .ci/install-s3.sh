@@ -2,7 +2,7 @@
 # CI install step for the S3 test server: Ceph radosgw (+ a monitor and an OSD) from Debian packages.
 # Skips when radosgw is already on PATH. The npm S3 fakes (s3rver, fake-s3) ignore If-None-Match: never use them.
 set -euo pipefail
-if command -v radosgw >/dev/null 2>&1; then
+if command -v radosgw >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then
   echo "install-s3: radosgw already installed ($(command -v radosgw)), skipping"
   exit 0
 fi
@@ -17,6 +17,7 @@ if [ "$(id -u)" != "0" ]; then
   fi
 fi
 $SUDO apt-get update
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd
+# curl: scripts/start-rgw.sh polls the endpoint with it.
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd curl ca-certificates
 command -v radosgw >/dev/null
 echo "install-s3: radosgw installed ($(radosgw --version 2>/dev/null | head -1))"

@@ -157,6 +157,32 @@ describe.skipIf(s3 === null)('S3Store on radosgw', () => {
     expect(await store.putIfAbsent('_delta_log/00000000000000000007.json', enc('theirs'))).toBe(false);
   });
 
+  it('deleteMany reports the keys S3 refused to delete', async () => {
+    const uri = freshS3Uri(env, 'delerr');
+    const d = direct(uri);
+    await d.put('a.parquet', enc('a'));
+    await d.put('b.parquet', enc('b'));
+    let batches = 0;
+    const proxy = await startHttpProxy(env.endpoint, (req) => {
+      if (req.method !== 'POST' || !/[?&]delete(=|&|$)/.test(req.url)) return 'forward';
+      batches++;
+      return {
+        status: 200,
+        body:
+          '<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+          `<Error><Key>${d.prefix}/b.parquet</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>` +
+          '</DeleteResult>',
+      };
+    });
+    proxies.push(proxy);
+    const store = new S3Store(uri, s3Options(env, { endpoint: proxy.endpoint }));
+    const err = await store.deleteMany(['a.parquet', 'b.parquet']).catch((e: unknown) => e);
+    expect(batches).toBe(1);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(String(err)).toMatch(/DeleteObjects failed for 1 of 2 keys in bucket/);
+    expect(String(err)).toContain(`${d.prefix}/b.parquet (AccessDenied: Access Denied)`);
+  });
+
   it('names bucket and key on access denied and missing bucket', async () => {
     const bad = new S3Store(freshS3Uri(env, 'denied'), s3Options(env, { secretAccessKey: 'wrong-secret' }));
     const e1 = await bad.get('_delta_log/00000000000000000000.json').catch((e: unknown) => e);
