@@ -183,6 +183,33 @@ export class IterableSource implements StreamSource<IterableOffset> {
     if (!batches.length) {
       return new arrow.Table(this.schema ? toArrowSchema(this.schema) : new arrow.Schema([]));
     }
-    return new arrow.Table(batches);
+    const target = this.schema ? toArrowSchema(this.schema) : batches[0]!.schema;
+    return new arrow.Table(target, batches.map((b, i) => alignBatch(b, target, firstOffset + i)));
   }
+}
+
+/** Re-label a RecordBatch with `schema` (same column names and types; nullability / metadata may differ). */
+function alignBatch(b: arrow.RecordBatch, schema: arrow.Schema, at: number): arrow.RecordBatch {
+  if (b.schema === schema) return b;
+  const names = b.schema.fields.map((f) => f.name);
+  schema.fields.forEach((f, i) => {
+    const got = b.schema.fields[i];
+    if (!got || got.name !== f.name || String(got.type) !== String(f.type)) {
+      throw new SchemaMismatchError(
+        `RecordBatch near item ${at} has columns (${b.schema.fields.map((x) => `${x.name}: ${String(x.type)}`).join(', ')}), ` +
+          `expected column '${f.name}' of type ${String(f.type)}`,
+        f.name,
+      );
+    }
+  });
+  if (names.length !== schema.fields.length) {
+    throw new SchemaMismatchError(`RecordBatch near item ${at} has ${names.length} columns, expected ${schema.fields.length}`);
+  }
+  const data = arrow.makeData({
+    type: new arrow.Struct(schema.fields),
+    length: b.numRows,
+    nullCount: 0,
+    children: b.data.children,
+  });
+  return new arrow.RecordBatch(schema, data);
 }

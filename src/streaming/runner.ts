@@ -132,6 +132,8 @@ export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>):
       start = state.pending.endOffset as O;
       if ('once' in trigger) return result('once');
     }
+    // Batch 0 gets a concrete start offset (e.g. the pinned snapshot version) rather than null.
+    if (start === null && source.initialOffset) start = await source.initialOffset();
     let idleMs = 'continuous' in trigger ? (trigger.minPollMs ?? 1) : 0;
     let nextTick = performance.now();
     for (;;) {

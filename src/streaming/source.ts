@@ -114,6 +114,12 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
     return this.arrowSchema!;
   }
 
+  /** Position before the first file: pinned on first use (snapshot version, startingVersion or timestamp). */
+  async initialOffset(): Promise<DeltaSourceOffset> {
+    await this.init();
+    return this.startPosition();
+  }
+
   async latestOffset(start: DeltaSourceOffset | null, limits?: ReadLimits): Promise<DeltaSourceOffset | null> {
     await this.init();
     const lim = limits ?? this.defaultLimits();

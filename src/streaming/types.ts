@@ -24,6 +24,11 @@ export interface StreamSource<O extends JsonValue = JsonValue> {
    * Returns `start` (or null when start is null) when no new data is available. Never blocks waiting for data.
    */
   latestOffset(start: O | null, limits?: ReadLimits): Promise<O | null>;
+  /**
+   * The position before the first record the stream reads (e.g. a pinned table version), so that the runner
+   * can log a concrete start offset for batch 0 and a re-run after a crash reads the same rows.
+   */
+  initialOffset?(): Promise<O | null>;
   /** The rows in (start, end]. Must return exactly the same rows every time it is called with the same offsets. */
   getBatch(start: O | null, end: O): Promise<arrow.Table>;
   /** Commit/creation time (ms since epoch) of the newest data up to `end`, for latency metrics; undefined if unknown. */

@@ -100,6 +100,7 @@ describe('runStream', () => {
     await src.next();
     const again = await runStream({
       source: new DeltaSource(src.uri, { maxFilesPerTrigger: 1 }),
+      transform: (t) => t.select(['id']),
       sink: new DeltaSink(sinkUri, { queryId: 'q-avail' }),
       checkpointLocation: ckpt,
       trigger: { once: true },

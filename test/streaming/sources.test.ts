@@ -64,7 +64,7 @@ describe('JsonDirSource', () => {
     expect(err).toBeInstanceOf(SchemaMismatchError);
     expect((err as Error).message).toMatch(/0002\.json line 2/);
     expect((err as SchemaMismatchError).column).toBe('id');
-    expect((await DeltaTable.open(sinkUri)).scan().toArray()).resolves.toHaveLength(1);
+    expect(await (await DeltaTable.open(sinkUri)).scan().toArray()).toHaveLength(1);
     // Fix the file (same name) and re-run: batch 1 is retried from the same offset.
     await store.put('0002.json', lines([{ id: 2 }, { id: 3 }]));
     const res = await run();
@@ -115,7 +115,7 @@ describe('IterableSource', () => {
   });
 
   it('runs end to end into a Delta sink, mixing objects and RecordBatches', async () => {
-    const batch = new arrow.Table({ id: arrow.vectorFromArray([100n, 101n], new arrow.Int64()), name: arrow.vectorFromArray(['x', 'y']) }).batches[0]!;
+    const batch = new arrow.Table({ id: arrow.vectorFromArray([100n, 101n], new arrow.Int64()), name: arrow.vectorFromArray(['x', 'y'], new arrow.Utf8()) }).batches[0]!;
     const items: StreamItem[] = [{ id: 1n, name: 'a' }, batch, { id: 2n, name: null }];
     const sinkUri = tempDir('iter-sink-');
     const res = await runStream({
