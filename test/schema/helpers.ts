@@ -35,3 +35,56 @@ export function readLogActions(table: string): Record<string, unknown>[] {
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     );
 }
+
+import type { DataType } from '../../src/schema/types.js';
+import type { Value } from '../../src/schema/vectors.js';
+import { decimalParams } from '../../src/schema/json.js';
+import { formatDate, formatDecimal, formatTimestampMicros } from '../../src/schema/partition_values.js';
+import { formatFloat32 } from '../../src/table/stats.js';
+
+/** The corpus README's canonical JSON form of a normalized value of Delta type `t`. */
+export function canonical(v: Value, t: DataType): unknown {
+  if (v === null) return null;
+  if (typeof t === 'string') {
+    const d = decimalParams(t);
+    if (d) return formatDecimal(v as bigint, d.scale);
+    switch (t) {
+      case 'long':
+        return (v as bigint).toString();
+      case 'float':
+      case 'double': {
+        const n = v as number;
+        if (Number.isNaN(n)) return 'NaN';
+        if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
+        return t === 'float' ? Number(formatFloat32(n)) : n;
+      }
+      case 'date':
+        return formatDate(v as number);
+      case 'timestamp':
+        return `${formatTimestampMicros(v as bigint, 'T')}Z`;
+      case 'timestamp_ntz':
+        return formatTimestampMicros(v as bigint, 'T');
+      case 'binary':
+        return Buffer.from(v as Uint8Array).toString('hex');
+      default:
+        return v;
+    }
+  }
+  switch (t.type) {
+    case 'struct': {
+      const o: Record<string, unknown> = {};
+      for (const f of t.fields) o[f.name] = canonical((v as Record<string, Value>)[f.name] ?? null, f.type);
+      return o;
+    }
+    case 'array':
+      return (v as Value[]).map((e) => canonical(e, t.elementType));
+    case 'map': {
+      const pairs = (v as Value[][]).map(([k, val]) => [canonical(k!, t.keyType), canonical(val ?? null, t.valueType)]);
+      const numeric = typeof t.keyType === 'string' && ['byte', 'short', 'integer', 'long', 'float', 'double'].includes(t.keyType);
+      pairs.sort((a, b) =>
+        numeric ? Number(a[0]) - Number(b[0]) : JSON.stringify(a[0]) < JSON.stringify(b[0]) ? -1 : JSON.stringify(a[0]) > JSON.stringify(b[0]) ? 1 : 0,
+      );
+      return pairs;
+    }
+  }
+}
