@@ -1,0 +1,351 @@
+// File skipping: partition pruning on add.partitionValues and min/max/nullCount stats skipping on add.stats.
+// Conservative by construction: returns true ("may match") whenever it cannot prove no row matches. No I/O.
+import type { Add } from '../log/actions.js';
+import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
+import type { DataType, StructField, StructType } from '../schema/types.js';
+import { type FileStats, type StatValue, parseStats } from './stats.js';
+import {
+  type CoercedLiteral,
+  type ComparisonOp,
+  type Expr,
+  type Literal,
+  type Operand,
+  type ResolvedColumn,
+  coerceLiteral,
+  resolveColumn,
+} from './expr.js';
+import { TRUE, compareWithLiteral, flipOp, inList, not3 } from './evaluate.js';
+import {
+  type Domain,
+  type Key,
+  MICROS_PER_DAY,
+  compareKeys,
+  domainOf,
+  floorDivBig,
+  numberToRational,
+  parseTimestampText,
+  rescale,
+} from './typed_values.js';
+
+export interface PruningContext {
+  /** Logical table schema. */
+  schema: StructType;
+  /** Logical names of the partition columns. */
+  partitionColumns: readonly string[];
+  /**
+   * Physical path of a logical column path (column mapping), used to look up partitionValues and stats keys.
+   * Default: each field's `delta.columnMapping.physicalName` metadata where present, else its logical name.
+   */
+  physicalName?: (logicalPath: readonly string[]) => readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Negation normal form: NOT pushed down to the leaves (exact under SQL three-valued logic: Kleene De Morgan,
+// NOT(a < b) <=> a >= b since both are NULL exactly when an operand is NULL).
+
+type Leaf =
+  | { kind: 'cmp'; op: ComparisonOp; left: Operand; right: Operand }
+  | { kind: 'in'; operand: Operand; values: Literal[]; negated: boolean }
+  | { kind: 'isNull'; operand: Operand; negated: boolean };
+
+type Nnf = { kind: 'and' | 'or'; children: Nnf[] } | Leaf;
+
+const NEGATE: Record<ComparisonOp, ComparisonOp> = { '=': '!=', '!=': '=', '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
+
+function toNnf(e: Expr, neg: boolean): Nnf {
+  switch (e.kind) {
+    case 'and':
+    case 'or': {
+      const kind = (e.kind === 'and') !== neg ? 'and' : 'or';
+      return { kind, children: e.children.map((c) => toNnf(c, neg)) };
+    }
+    case 'not':
+      return toNnf(e.child, !neg);
+    case 'cmp':
+      return { kind: 'cmp', op: neg ? NEGATE[e.op] : e.op, left: e.left, right: e.right };
+    case 'in':
+      return { kind: 'in', operand: e.operand, values: e.values, negated: neg };
+    case 'isNull':
+      return { kind: 'isNull', operand: e.operand, negated: e.negated !== neg };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-file facts
+
+interface FileFacts {
+  add: Add;
+  ctx: PruningContext;
+  stats: FileStats | null | undefined; // undefined = not parsed yet
+}
+
+function physicalPath(ctx: PruningContext, r: ResolvedColumn): readonly string[] {
+  if (ctx.physicalName) return ctx.physicalName(r.path);
+  return r.fields.map((f: StructField) => {
+    const p = f.metadata?.['delta.columnMapping.physicalName'];
+    return typeof p === 'string' && p !== '' ? p : f.name;
+  });
+}
+
+function statsOf(ff: FileFacts): FileStats | null {
+  if (ff.stats === undefined) {
+    try {
+      ff.stats = parseStats(ff.add.stats);
+    } catch {
+      ff.stats = null; // malformed stats: no skipping
+    }
+  }
+  return ff.stats;
+}
+
+function statAt(obj: { [k: string]: StatValue }, path: readonly string[]): StatValue | undefined {
+  let cur: StatValue | undefined = obj;
+  for (const p of path) {
+    if (cur === null || cur === undefined || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as { [k: string]: StatValue })[p];
+  }
+  return cur;
+}
+
+/** Conservative key of a min (side = -1) or max (side = +1) statistic in domain `d`; undefined = no bound. */
+function statKey(v: StatValue | undefined, d: Domain, type: DataType, side: -1 | 1): Key | undefined {
+  if (v === null || v === undefined) return undefined;
+  switch (d.kind) {
+    case 'int':
+    case 'long':
+    case 'decimal': {
+      if (typeof v !== 'number' && typeof v !== 'bigint') return undefined;
+      const r = typeof v === 'bigint' ? { unscaled: v, scale: 0 } : numberToRational(v);
+      if (!r) return undefined;
+      const scale = d.kind === 'decimal' ? d.scale : 0;
+      const s = rescale(r, scale);
+      let k = s.exact ? s.value : side < 0 ? s.floor : s.ceil;
+      // parseStats reads fractional JSON numbers as doubles: beyond ~15 significant digits the double may be
+      // off by an ulp from the decimal text, so widen the bound by one ulp (in unscaled units) plus one.
+      if (typeof v === 'number' && Math.abs(v) * 10 ** scale >= 1e15) {
+        const ulp = 2 ** (Math.floor(Math.log2(Math.abs(v))) - 52);
+        const widen = BigInt(Math.ceil(ulp * 10 ** scale)) + 1n;
+        k = side < 0 ? k - widen : k + widen;
+      }
+      return d.kind === 'int' ? Number(k) : k;
+    }
+    case 'float':
+      if (typeof v === 'bigint') return Number(v);
+      if (typeof v !== 'number') return undefined;
+      // Spark writes a float's shortest float32 text; the column holds the float32 value itself.
+      return type === 'float' ? Math.fround(v) : v;
+    case 'string': {
+      if (typeof v !== 'string') return undefined;
+      if (side > 0) {
+        // A max cut to the prefix length (32 by default) is only an upper bound when a tie-breaker
+        // (U+007F or U+10FFFF, Delta's truncateMaxStringAgg) was appended; a bare long max may be a cut prefix.
+        const last = v.codePointAt(v.length - 1) ?? 0;
+        const tieBreaker = last === 0x7f || last === 0x10ffff;
+        if (!tieBreaker && [...v].length >= 32) return undefined;
+      }
+      return v; // a cut min is a prefix, which is <= the true min
+    }
+    case 'boolean':
+      return typeof v === 'boolean' ? v : undefined;
+    case 'date': {
+      if (typeof v !== 'string') return undefined;
+      const p = parseTimestampText(v);
+      if (!p) return undefined;
+      const days = floorDivBig(p.micros, MICROS_PER_DAY);
+      const exact = days * MICROS_PER_DAY === p.micros;
+      return Number(exact || side < 0 ? days : days + 1n);
+    }
+    case 'timestamp': {
+      if (typeof v !== 'string') return undefined;
+      const p = parseTimestampText(v);
+      if (!p) return undefined;
+      // PROTOCOL.md "Per-file Statistics" footnote: timestamp stats are truncated to milliseconds.
+      if (p.fractionDigits > 3) return p.micros;
+      if (side > 0) return p.micros + 999n;
+      return p.micros < 0n ? p.micros - 999n : p.micros; // some writers truncate toward zero before 1970
+    }
+    case 'binary':
+      return undefined;
+  }
+}
+
+/** Domains where min == max == v proves every non-null value equals v (no truncation, exact values). */
+function exactDomain(d: Domain): boolean {
+  return d.kind === 'int' || d.kind === 'long' || d.kind === 'decimal' || d.kind === 'date' || d.kind === 'boolean';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Leaves
+
+function partitionKey(ff: FileFacts, r: ResolvedColumn): { known: boolean; key: Key | null } {
+  const phys = physicalPath(ff.ctx, r)[0]!;
+  const pv = ff.add.partitionValues ?? {};
+  const raw = Object.prototype.hasOwnProperty.call(pv, phys) ? pv[phys] : Object.prototype.hasOwnProperty.call(pv, r.path[0]!) ? pv[r.path[0]!] : undefined;
+  if (raw === undefined) return { known: false, key: null };
+  try {
+    return { known: true, key: parseNormalizedPartitionValue(raw, r.type, r.path[0]) as Key | null };
+  } catch {
+    return { known: false, key: null };
+  }
+}
+
+function isPartition(ctx: PruningContext, r: ResolvedColumn): boolean {
+  return r.path.length === 1 && ctx.partitionColumns.some((p) => p === r.path[0] || p.toLowerCase() === r.path[0]!.toLowerCase());
+}
+
+/** May some row of the file make `leaf` TRUE? */
+function leafMay(ff: FileFacts, leaf: Leaf): boolean {
+  const { schema } = ff.ctx;
+  // Normalize to column-vs-literal.
+  let column: Operand;
+  let op: ComparisonOp | null = null;
+  let lits: Literal[] = [];
+  if (leaf.kind === 'cmp') {
+    if (leaf.left.kind === 'column' && leaf.right.kind === 'literal') {
+      column = leaf.left;
+      op = leaf.op;
+      lits = [leaf.right];
+    } else if (leaf.left.kind === 'literal' && leaf.right.kind === 'column') {
+      column = leaf.right;
+      op = flipOp(leaf.op);
+      lits = [leaf.left];
+    } else {
+      return colVsColMay(ff, leaf);
+    }
+  } else {
+    column = leaf.operand;
+    if (leaf.kind === 'in') lits = leaf.values;
+  }
+  if (column.kind !== 'column') return true; // literal-only leaf: not worth proving anything
+  const r = resolveColumn(schema, column.path);
+  if (!r) return true;
+  const d = domainOf(r.type);
+  if (!d) return true;
+  const name = r.path.join('.');
+  const coerced: CoercedLiteral[] = lits.map((l) => coerceLiteral(l, r.type, name));
+
+  if (isPartition(ff.ctx, r)) {
+    const { known, key } = partitionKey(ff, r);
+    if (!known) return true;
+    if (leaf.kind === 'isNull') return (key === null) !== leaf.negated;
+    if (leaf.kind === 'in') {
+      const t = inList(key, coerced);
+      return (leaf.negated ? not3(t) : t) === TRUE;
+    }
+    return compareWithLiteral(op!, key, coerced[0]!) === TRUE;
+  }
+
+  const stats = statsOf(ff);
+  if (!stats) return true;
+  const phys = physicalPath(ff.ctx, r);
+  const nullCountRaw = statAt(stats.nullCount, phys);
+  const nullCount = typeof nullCountRaw === 'number' || typeof nullCountRaw === 'bigint' ? Number(nullCountRaw) : null;
+  const numRecords = stats.numRecords;
+  // PROTOCOL.md "Per-file Statistics": nullCount == numRecords means all (valid) rows are null and nullCount == 0
+  // means none are, also for wide bounds; other values carry no information for wide bounds (not used here).
+  const allNull = nullCount !== null && numRecords !== null && nullCount === numRecords;
+  if (leaf.kind === 'isNull') {
+    if (!leaf.negated) return nullCount !== 0;
+    return !allNull;
+  }
+  if (allNull) return false; // comparisons / IN with a NULL value are never TRUE
+  const min = statKey(statAt(stats.minValues, phys), d, r.type, -1);
+  const max = statKey(statAt(stats.maxValues, phys), d, r.type, 1);
+  const minLe = (k: Key) => min === undefined || compareKeys(min, k) <= 0;
+  const maxGe = (k: Key) => max === undefined || compareKeys(max, k) >= 0;
+  const single = (k: Key): boolean =>
+    exactDomain(d) && min !== undefined && max !== undefined && compareKeys(min, k) === 0 && compareKeys(max, k) === 0;
+
+  if (leaf.kind === 'in') {
+    if (leaf.negated) {
+      // x NOT IN (..., NULL) is never TRUE; otherwise only a file whose values all equal a listed value is skipped.
+      if (coerced.some((c) => c.kind === 'null')) return false;
+      return !coerced.some((c) => c.kind === 'exact' && single(c.key));
+    }
+    return coerced.some((c) => c.kind === 'exact' && minLe(c.key) && maxGe(c.key));
+  }
+  const c = coerced[0]!;
+  if (c.kind === 'null') return false;
+  if (c.kind === 'between') {
+    switch (op!) {
+      case '=':
+        return false;
+      case '!=':
+        return true;
+      case '<':
+      case '<=':
+        return min === undefined || compareKeys(min, c.floor) <= 0;
+      case '>':
+      case '>=':
+        return max === undefined || compareKeys(max, c.ceil) >= 0;
+    }
+  }
+  const v = c.key;
+  switch (op!) {
+    case '=':
+      return minLe(v) && maxGe(v);
+    case '!=':
+      return !single(v);
+    case '<':
+      return min === undefined || compareKeys(min, v) < 0;
+    case '<=':
+      return minLe(v);
+    case '>':
+      return max === undefined || compareKeys(max, v) > 0;
+    case '>=':
+      return maxGe(v);
+  }
+}
+
+/** Column-vs-column: decided only when both are partition columns of the same domain. */
+function colVsColMay(ff: FileFacts, leaf: Extract<Leaf, { kind: 'cmp' }>): boolean {
+  if (leaf.left.kind !== 'column' || leaf.right.kind !== 'column') return true;
+  const a = resolveColumn(ff.ctx.schema, leaf.left.path);
+  const b = resolveColumn(ff.ctx.schema, leaf.right.path);
+  if (!a || !b || !isPartition(ff.ctx, a) || !isPartition(ff.ctx, b)) return true;
+  const da = domainOf(a.type);
+  const db = domainOf(b.type);
+  if (!da || !db || JSON.stringify(da) !== JSON.stringify(db)) return true;
+  const ka = partitionKey(ff, a);
+  const kb = partitionKey(ff, b);
+  if (!ka.known || !kb.known) return true;
+  if (ka.key === null || kb.key === null) return false;
+  return compareWithLiteral(leaf.op, ka.key, { kind: 'exact', key: kb.key }) === TRUE;
+}
+
+function may(ff: FileFacts, e: Nnf): boolean {
+  switch (e.kind) {
+    case 'and':
+      return e.children.every((c) => may(ff, c));
+    case 'or':
+      return e.children.some((c) => may(ff, c));
+    default:
+      try {
+        return leafMay(ff, e);
+      } catch {
+        return true; // e.g. a literal incomparable with the column: let the exact filter report it
+      }
+  }
+}
+
+/**
+ * False only when no row of the file can satisfy `expr` (SQL semantics: rows where it is NULL do not match),
+ * judged from partition values (exact) and per-file stats (bounds). True when unsure.
+ */
+export function fileMayMatch(add: Add, expr: Expr, ctx: PruningContext): boolean {
+  const ff: FileFacts = { add, ctx, stats: undefined };
+  const stats = statsOf(ff);
+  if (stats && stats.numRecords === 0) return false; // an empty file has no matching row
+  return may(ff, toNnf(expr, false));
+}
+
+/** Convenience: the files of `adds` that may hold rows matching `expr`. */
+export function pruneFiles(adds: readonly Add[], expr: Expr, ctx: PruningContext): Add[] {
+  const nnf = toNnf(expr, false);
+  return adds.filter((add) => {
+    const ff: FileFacts = { add, ctx, stats: undefined };
+    const stats = statsOf(ff);
+    if (stats && stats.numRecords === 0) return false;
+    return may(ff, nnf);
+  });
+}
