@@ -41,13 +41,16 @@ function sourceDeltaType(src: arrow.DataType, path: string): DataType {
 export function checkCast(src: arrow.DataType, target: DataType, path: string, mode: CastMode): void {
   const fail = (why?: string): never => {
     let shown: string;
+    let arrowNote = '';
     try {
-      shown = typeToString(sourceDeltaType(src, path));
+      const d = sourceDeltaType(src, path);
+      shown = typeToString(d);
+      if (String(toArrowType(d)) !== String(src)) arrowNote = ` (Arrow ${String(src)})`;
     } catch {
-      shown = String(src);
+      shown = `Arrow ${String(src)}`;
     }
     throw new SchemaMismatchError(
-      `column '${path}' has type ${shown}${shown !== String(src) ? ` (Arrow ${String(src)})` : ''} but the table column is ${typeToString(target)}${why ? `: ${why}` : ''}`,
+      `column '${path}' has type ${shown}${arrowNote} but the table column is ${typeToString(target)}${why ? `: ${why}` : ''}`,
       path,
     );
   };
