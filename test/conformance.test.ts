@@ -11,7 +11,9 @@ import {
   formatResult,
   formatSummary,
   loadCases,
+  openWithDeltaTable,
   runConformance,
+  type TableOpener,
 } from '../conformance/run.js';
 
 const dir = corpusDir();
@@ -24,6 +26,30 @@ describe('conformance corpus', () => {
   it.skipIf(!present)('must-pass.json names real cases', () => {
     const names = new Set(loadCases(dir).map((c) => c.name));
     expect(mustPass.filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  it.skipIf(!present)('a scan that loses one row of a real table is a loud FAIL', async () => {
+    const dropLast: TableOpener = async (uri, version) => {
+      const t = await openWithDeltaTable(uri, version);
+      return {
+        version: t.version,
+        schema: t.schema,
+        partitionColumns: t.partitionColumns,
+        snapshot: t.snapshot,
+        files: () => t.files(),
+        scan: () => ({
+          toArrow: async () => {
+            const all = await t.scan().toArrow();
+            return all.slice(0, all.numRows - 1);
+          },
+        }),
+      };
+    };
+    const rep = await runConformance({ dir, filters: ['spark-data-reader-primitives'], opener: dropLast });
+    expect(rep.failed).toBe(1);
+    expect(formatResult(rep.results[0]!)).toMatch(
+      /^FAIL spark-data-reader-primitives: v0 rows: expected 11 rows, got 10; 1 expected row\(s\) missing, 0 unexpected; expected \{/,
+    );
   });
 
   it.skipIf(!present)('every case in must-pass.json passes', { timeout: 600_000 }, async () => {
