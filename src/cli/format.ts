@@ -97,7 +97,9 @@ export function plainValue(v: Value, t: DataType): Plain {
   if (v === null || v === undefined) return null;
   if (typeof t === 'string') {
     if (t === 'timestamp' || t === 'timestamp_ntz') {
-      const iso = formatTimestamp(v as bigint).replace(' ', 'T');
+      // Always microseconds, like the conformance canonical form: fixed width, exact.
+      const text = formatTimestamp(v as bigint).replace(' ', 'T');
+      const iso = text.includes('.') ? text : `${text}.000000`;
       return t === 'timestamp' ? `${iso}Z` : iso;
     }
     if (t === 'date') return formatDate(v as number);
