@@ -42,6 +42,8 @@ export interface ConformanceCase {
   schemaString: string;
   numActiveFiles: number;
   txns: Record<string, number> | null;
+  /** The newest complete checkpoint at or below the latest version (null: replay from commit 0). */
+  checkpointUsedForLatest: { version: number; kind: string; files: string[] } | null;
   expected: ExpectedVersion;
   expectedAtVersion?: ExpectedVersion[];
   notes?: string;
@@ -63,6 +65,8 @@ export interface TableUnderTest {
       writerFeatures?: readonly string[] | null;
     };
     txnVersion(appId: string): number | null | undefined;
+    /** Optional (Snapshot has it): which checkpoint the snapshot was built from. */
+    readonly logSegment?: { checkpoint?: { version: number; files: readonly string[] } | null };
   };
   files(): readonly Add[];
   scan(): { toArrow(): Promise<arrow.Table> };
@@ -265,6 +269,19 @@ async function checkVersion(
     const pc = JSON.stringify([...table.partitionColumns]);
     if (pc !== JSON.stringify(c.partitionColumns)) {
       diffs.push(`partitionColumns: expected ${JSON.stringify(c.partitionColumns)}, got ${pc}`);
+    }
+    const seg = table.snapshot.logSegment;
+    if (seg && c.checkpointUsedForLatest !== undefined) {
+      // PROTOCOL.md "Checkpoints": a reader starts from the newest complete checkpoint at or below the version.
+      const want = c.checkpointUsedForLatest?.version ?? null;
+      const got = seg.checkpoint?.version ?? null;
+      if (want !== got) diffs.push(`checkpoint used: expected ${String(want)}, got ${String(got)}`);
+      else if (seg.checkpoint && c.checkpointUsedForLatest) {
+        const names = seg.checkpoint.files.map((f) => f.split('/').pop());
+        if (JSON.stringify(names) !== JSON.stringify(c.checkpointUsedForLatest.files)) {
+          diffs.push(`checkpoint files: expected ${JSON.stringify(c.checkpointUsedForLatest.files)}, got ${JSON.stringify(names)}`);
+        }
+      }
     }
     for (const [appId, v] of Object.entries(c.txns ?? {})) {
       const got = table.snapshot.txnVersion(appId);

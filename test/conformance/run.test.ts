@@ -31,6 +31,7 @@ const base = {
   columnMappingMode: 'none',
   schemaString,
   txns: { app: 3 },
+  checkpointUsedForLatest: null,
 };
 const rows = [
   { id: '1', p: 'a' },
@@ -63,7 +64,7 @@ function fakeTable(version: number, ids: bigint[], ps: Array<string | null>, fil
     version,
     schema: parseSchema(schemaString),
     partitionColumns: ['p'],
-    snapshot: { protocol, txnVersion: (id) => (id === 'app' ? 3 : null) },
+    snapshot: { protocol, txnVersion: (id) => (id === 'app' ? 3 : null), logSegment: {} },
     files: () => files,
     scan: () => ({
       toArrow: async () => {
@@ -110,7 +111,7 @@ describe('runConformance', () => {
   it('checks version, file count, txn and schema', async () => {
     const bad: TableOpener = async () => {
       const t = fakeTable(2, [2n, 1n], [null, 'a'], [add('f1', 1)]);
-      return { ...t, schema: parseSchema(schemaString.replace('"long"', '"integer"')), snapshot: { protocol, txnVersion: () => null } };
+      return { ...t, schema: parseSchema(schemaString.replace('"long"', '"integer"')), snapshot: { protocol, txnVersion: () => null, logSegment: { checkpoint: { version: 5, files: ['_delta_log/00000000000000000005.checkpoint.parquet'] } } } };
     };
     const rep = await runConformance({ dir, opener: bad, filters: ['good'] });
     const f = rep.results[0]!.failures;
@@ -118,6 +119,7 @@ describe('runConformance', () => {
     expect(f).toContain('v1 schema.fields[0].type: expected "long", got "integer"');
     expect(f).toContain("v1 txn 'app': expected version 3, got null");
     expect(f).toContain('v1 numActiveFiles: expected 2, got 1');
+    expect(f).toContain('v1 checkpoint used: expected null, got 5');
   });
 
   it('logOnly compares log facts without scanning', async () => {
