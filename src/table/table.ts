@@ -339,7 +339,14 @@ function toArrowTable(data: WriteData, schema: StructType, schemaMode: WriteOpti
   if (data instanceof RecordBatch) return new Table([data]);
   if (Array.isArray(data)) {
     if (data.length > 0 && data[0] instanceof RecordBatch) return new Table(data as RecordBatch[]);
-    return objectsToArrow(data as Record<string, unknown>[], schema, { allowExtra: schemaMode !== undefined });
+    const rows = data as Record<string, unknown>[];
+    if (schemaMode === 'overwrite') {
+      // The data's own columns become the schema: keep the table's types for the columns it still has.
+      const keys = new Set(rows.flatMap((r) => Object.keys(r)));
+      const kept: StructType = { type: 'struct', fields: schema.fields.filter((f) => keys.has(f.name)) };
+      return objectsToArrow(rows, kept, { allowExtra: true });
+    }
+    return objectsToArrow(rows, schema, { allowExtra: schemaMode === 'merge' });
   }
   throw new InvalidArgumentError('data must be an Arrow Table, RecordBatch(es) or an array of plain objects');
 }
