@@ -111,6 +111,7 @@ function splitCommand(argv: string[]): { name: string | undefined; rest: string[
 /** Run the CLI with `argv` (without node and script); returns the process exit code. */
 export async function main(argv: string[], output: Output = makeOutput()): Promise<number> {
   const verbose = argv.includes('--verbose');
+  if (!verbose) quietWarnings();
   const stderr = (text: string): void => void process.stderr.write(`${text}\n`);
   let command: Command | undefined;
   try {
@@ -176,4 +177,15 @@ export async function main(argv: string[], output: Output = makeOutput()): Promi
     if (verbose && e instanceof Error && e.stack) stderr(e.stack);
     return 1;
   }
+}
+
+/**
+ * Keep stderr to one line per problem: third-party process warnings (e.g. the AWS SDK's Node version notice) are
+ * dropped unless --verbose; deltats' own warnings ('deltats: ...') are still printed.
+ */
+function quietWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error) => {
+    if (w.message.startsWith('deltats:')) process.stderr.write(`${w.message}\n`);
+  });
 }

@@ -19,6 +19,8 @@ interface HistoryJson {
 describe('create / import / cat / describe / history / files', () => {
   let dir: string;
   let data: string;
+  let importCsvOut: string;
+  let importJsonl: { version: number; rows: number };
   beforeAll(async () => {
     dir = join(tempDir('deltats-cli-'), 'sales');
     data = tempDir('deltats-cli-data-');
@@ -48,12 +50,13 @@ describe('create / import / cat / describe / history / files', () => {
         '\n' +
         '{"id": "9007199254740993", "country": null, "amount": 1, "ok": false}\n',
     );
+    importCsvOut = await ok(['import', dir, join(data, 'a.csv')]);
+    importJsonl = await okJson<{ version: number; rows: number }>(['import', dir, join(data, 'b.jsonl')]);
   });
 
-  it('imports CSV and JSON lines, one commit each', async () => {
-    expect(await ok(['import', dir, join(data, 'a.csv')])).toMatch(/Imported 3 rows .* as version 1 \(append/);
-    const j = await okJson<{ version: number; rows: number }>(['import', dir, join(data, 'b.jsonl')]);
-    expect(j).toMatchObject({ version: 2, rows: 2 });
+  it('imports CSV and JSON lines, one commit each', () => {
+    expect(importCsvOut).toMatch(/Imported 3 rows .* as version 1 \(append/);
+    expect(importJsonl).toMatchObject({ version: 2, rows: 2 });
   });
 
   it('cat --format jsonl returns exact values (decimal, date, microsecond timestamp, long beyond 2^53, nulls)', async () => {
