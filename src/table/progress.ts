@@ -63,10 +63,11 @@ export class ProgressReporter {
 
 /** Text of one progress line, fitted to `width` columns. Exported for tests. */
 export function renderProgress(e: ProgressEvent, width = 80): string {
-  const counter = `${e.done}/${e.total}`;
   const label = e.phase;
+  if (e.total <= 0) return e.done > 0 ? `${label} ${e.done}` : `${label}...`; // unknown total: a counter only
+  const counter = `${e.done}/${e.total}`;
   const barWidth = Math.max(0, Math.min(40, width - label.length - counter.length - 6));
-  if (e.total <= 0 || barWidth < 5) return `${label} ${counter}`;
+  if (barWidth < 5) return `${label} ${counter}`;
   const filled = Math.round((Math.min(e.done, e.total) / e.total) * barWidth);
   return `${label} [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${counter}`;
 }
