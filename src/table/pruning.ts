@@ -2,7 +2,7 @@
 // Conservative by construction: returns true ("may match") whenever it cannot prove no row matches. No I/O.
 import type { Add } from '../log/actions.js';
 import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
-import type { DataType, StructField, StructType } from '../schema/types.js';
+import type { StructField, StructType } from '../schema/types.js';
 import { type FileStats, type StatValue, parseStats } from './stats.js';
 import {
   type CoercedLiteral,
@@ -108,7 +108,7 @@ function statAt(obj: { [k: string]: StatValue }, path: readonly string[]): StatV
 }
 
 /** Conservative key of a min (side = -1) or max (side = +1) statistic in domain `d`; undefined = no bound. */
-function statKey(v: StatValue | undefined, d: Domain, type: DataType, side: -1 | 1): Key | undefined {
+function statKey(v: StatValue | undefined, d: Domain, side: -1 | 1): Key | undefined {
   if (v === null || v === undefined) return undefined;
   switch (d.kind) {
     case 'int':
@@ -132,8 +132,10 @@ function statKey(v: StatValue | undefined, d: Domain, type: DataType, side: -1 |
     case 'float':
       if (typeof v === 'bigint') return Number(v);
       if (typeof v !== 'number') return undefined;
-      // Spark writes a float's shortest float32 text; the column holds the float32 value itself.
-      return type === 'float' ? Math.fround(v) : v;
+      // Spark writes a float's shortest float32 text while the column holds the float32 value itself, which as
+      // a double may lie on either side of that text; with type widening (float -> double) old files keep such
+      // stats under a double column. Take the wider of the two readings.
+      return side < 0 ? Math.min(v, Math.fround(v)) : Math.max(v, Math.fround(v));
     case 'string': {
       if (typeof v !== 'string') return undefined;
       if (side > 0) {
@@ -249,8 +251,8 @@ function leafMay(ff: FileFacts, leaf: Leaf): boolean {
     return !allNull;
   }
   if (allNull) return false; // comparisons / IN with a NULL value are never TRUE
-  const min = statKey(statAt(stats.minValues, phys), d, r.type, -1);
-  const max = statKey(statAt(stats.maxValues, phys), d, r.type, 1);
+  const min = statKey(statAt(stats.minValues, phys), d, -1);
+  const max = statKey(statAt(stats.maxValues, phys), d, 1);
   const minLe = (k: Key) => min === undefined || compareKeys(min, k) <= 0;
   const maxGe = (k: Key) => max === undefined || compareKeys(max, k) >= 0;
   const single = (k: Key): boolean =>
