@@ -3,18 +3,53 @@ export { DeltaTable } from './table/table.js';
 export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './table/table.js';
 export { Scan } from './table/scan.js';
 export type { ScanOptions } from './table/scan.js';
-export { col, lit, and, or, not, parsePredicate } from './table/expr.js';
-export type { Expr } from './table/expr.js';
+export { col, lit, and, or, not, dateLit, timestampLit, parsePredicate, exprToString } from './table/expr.js';
+export type { Expr, Literal } from './table/expr.js';
+
+// Maintenance
+export { vacuum } from './table/vacuum.js';
+export type { VacuumOptions, VacuumResult } from './table/vacuum.js';
+export { restore } from './table/restore.js';
+export type { RestoreTarget, RestoreResult } from './table/restore.js';
+export { optimize } from './table/optimize.js';
+export type { OptimizeOptions, OptimizeResult, OptimizeMetrics } from './table/optimize.js';
+export { describe as describeTable } from './table/describe.js';
+export type { TableDescription } from './table/describe.js';
+export type { ProgressCallback, ProgressEvent } from './table/progress.js';
+
+// Log
 export { Snapshot } from './log/snapshot.js';
 export { Transaction } from './log/transaction.js';
+export type { TransactionOptions } from './log/transaction.js';
+export { readHistory } from './log/history.js';
 export type { HistoryEntry } from './log/history.js';
+export { writeCheckpoint } from './log/checkpoint_write.js';
+export { assertReadable, assertWritable } from './log/features.js';
 export type * from './log/actions.js';
+
+// Schema
 export type * from './schema/types.js';
 export { parseSchema, serializeSchema } from './schema/json.js';
 export { toArrowSchema, fromArrowSchema } from './schema/arrow.js';
+export { objectsToArrow } from './schema/objects.js';
+
+// Storage
 export type { ObjectStore, ObjectMeta, ListOptions } from './storage/store.js';
 export { LocalStore } from './storage/local.js';
-export { openStore } from './storage/registry.js';
-export type { StorageOptions } from './storage/registry.js';
+export { S3Store } from './storage/s3.js';
+export { openStore, registerStore } from './storage/registry.js';
+export type { StorageOptions, StoreFactory } from './storage/registry.js';
+
+// Streaming
+export { DeltaSource } from './streaming/source.js';
+export type { DeltaSourceOptions, DeltaSourceOffset } from './streaming/source.js';
+export { DeltaSink } from './streaming/sink.js';
+export type { DeltaSinkOptions } from './streaming/sink.js';
+export { runStream } from './streaming/runner.js';
+export type { RunStreamOptions, StreamRunResult, StreamProgress, Trigger } from './streaming/runner.js';
+export { JsonDirSource } from './streaming/json_dir_source.js';
+export { IterableSource } from './streaming/iterable_source.js';
+export type { StreamSource, StreamSink } from './streaming/types.js';
+
 export * from './errors.js';
 export { DELTATS_VERSION } from './version.js';

@@ -90,17 +90,18 @@ export function checkConflict(ours: TransactionFootprint, winnerVersion: number,
       }
     }
   }
+  // Spark's order: a removed file this transaction read is a delete-read conflict, before delete-delete.
   for (const rm of w.removes) {
     const key = fileKey(rm);
-    if (ours.removedFileKeys.has(key)) {
-      throw new ConcurrentDeleteDeleteError(
-        `file ${rm.path} was removed by a concurrent commit at ${at}, and this operation removes it too`,
-        winnerVersion,
-      );
-    }
     if (ours.readFileKeys.has(key) || (rm.dataChange && pred === 'all')) {
       throw new ConcurrentDeleteReadError(
         `file ${rm.path}, read by this operation, was removed by a concurrent commit at ${at}; retry the operation`,
+        winnerVersion,
+      );
+    }
+    if (ours.removedFileKeys.has(key)) {
+      throw new ConcurrentDeleteDeleteError(
+        `file ${rm.path} was removed by a concurrent commit at ${at}, and this operation removes it too`,
         winnerVersion,
       );
     }

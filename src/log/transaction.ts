@@ -97,7 +97,7 @@ export class Transaction {
       this.options.readPredicate === undefined && f.removes.length === 0 && !f.hasMetadata && f.adds.every((a) => a.dataChange);
     const params: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.options.operationParameters ?? {})) {
-      if (v === undefined) continue;
+      if (v === undefined || v === null) continue;
       params[k] = typeof v === 'string' ? v : JSON.stringify(v);
     }
     const info: CommitInfo = {

@@ -16,6 +16,7 @@ import { conformToSchema } from '../schema/enforce.js';
 import { objectsToArrow } from '../schema/objects.js';
 import { writeDataFiles, type DataFileOptions } from './writer.js';
 import { Scan, type ScanOptions } from './scan.js';
+import { DeltaSource, type DeltaSourceOptions } from '../streaming/source.js';
 import { parsePredicate, exprToString, validateExpr, type Expr } from './expr.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
@@ -183,6 +184,11 @@ export class DeltaTable {
 
   scan(options: ScanOptions = {}): Scan {
     return new Scan(this.snap, options);
+  }
+
+  /** This table as an incremental streaming source (Spark's readStream.format("delta")). */
+  stream(options: DeltaSourceOptions = {}): DeltaSource {
+    return new DeltaSource(this, options);
   }
 
   /** Commit history, newest first. */
