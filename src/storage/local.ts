@@ -68,9 +68,17 @@ export class LocalStore implements ObjectStore {
   /** Write data to a fresh fsynced temp file in the target's folder; returns the temp path. */
   private async writeTemp(target: string, data: Uint8Array): Promise<string> {
     const dir = path.dirname(target);
-    await fsp.mkdir(dir, { recursive: true });
     const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
-    const fh = await fsp.open(tmp, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o644);
+    const flags = fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY;
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(tmp, flags, 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // Create the folder only when it is missing (saves a syscall on the hot commit path).
+      await fsp.mkdir(dir, { recursive: true });
+      fh = await fsp.open(tmp, flags, 0o644);
+    }
     try {
       await fh.writeFile(data);
       await fh.sync();

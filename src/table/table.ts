@@ -200,7 +200,8 @@ export class DeltaTable {
     if (options.schemaMode === 'overwrite') {
       throw new InvalidArgumentError("schemaMode 'overwrite' is only allowed with overwrite(); use 'merge' to add columns on append");
     }
-    const snap = await this.latestForWrite();
+    // A blind append needs no fresh read: a stale snapshot only means a lost race, and the transaction rebases.
+    const snap = this.writable();
     const { table, schema, metadataAction } = this.prepare(snap, data, options.schemaMode);
     const adds = await writeDataFiles(this.store, table, writeContext(snap, schema), options);
     const actions: Action[] = [];
@@ -301,13 +302,18 @@ export class DeltaTable {
     return this.finish(res, adds, removes);
   }
 
-  private async latestForWrite(): Promise<Snapshot> {
+  private writable(): Snapshot {
     if (this.timeTravel) {
       throw new InvalidArgumentError(
         `table ${this.uri} was opened at version ${this.snap.version} for time travel; open the latest version to write`,
       );
     }
-    this.snap = await this.snap.update();
+    return this.snap;
+  }
+
+  /** Read-dependent writes start from the latest version, so they conflict only with commits made after they read. */
+  private async latestForWrite(): Promise<Snapshot> {
+    this.snap = await this.writable().update();
     return this.snap;
   }
 
