@@ -1,6 +1,6 @@
 // Per-file statistics (PROTOCOL.md "Per-file Statistics"): the add.stats JSON as Spark/Delta writes it
 // (numRecords, minValues, maxValues, nullCount) and its parsing for pruning. Pure: no I/O, no Parquet.
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { decimalParams } from '../schema/json.js';
 import { formatDate, formatDecimal } from '../schema/partition_values.js';
@@ -262,9 +262,11 @@ export function collectStats(table: arrow.Table, schema: StructType, opts: Colle
   };
   for (const leaf of leaves) {
     const topField = schema.fields.find((f) => f.name === leaf.path[0])!;
-    const top = valuesOf(topField.name, topField.type);
+    const fast = leaf.path.length === 1 ? fastLeafStats(table, topField.name, leaf.type, prefixLen) : undefined;
+    const top = fast ? null : valuesOf(topField.name, topField.type);
     let stats: { min?: string; max?: string; nulls: number };
-    if (top === null) stats = { nulls: numRecords }; // column absent from the data: all null
+    if (fast) stats = fast;
+    else if (top === null) stats = { nulls: numRecords }; // column absent from the data: all null
     else {
       const vals = top.map((v) => {
         let cur: Value = v;
@@ -421,4 +423,96 @@ class JsonReader {
     this.i++;
     return JSON.parse(this.s.slice(start, this.i)) as string;
   }
+}
+
+const utf8 = new TextDecoder();
+
+function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let k = 0; k < n; k++) {
+    const d = a[as + k]! - b[bs + k]!;
+    if (d !== 0) return d;
+  }
+  return ae - as - (be - bs);
+}
+
+/**
+ * Stats of a top-level column straight from Arrow buffers (no per-value JS objects): strings compared as UTF-8
+ * bytes (= code point order) and decoded only for min and max; numbers read from their typed arrays.
+ * Returns undefined when the column is not in a canonical flat layout, and the generic path runs.
+ */
+function fastLeafStats(
+  table: arrow.Table,
+  name: string,
+  t: DataType,
+  prefixLen: number,
+): { min?: string; max?: string; nulls: number } | undefined {
+  const kind = kindOf(t);
+  if (kind === 'none' || typeof t !== 'string' || t.startsWith('decimal')) return undefined;
+  const idx = table.schema.fields.findIndex((f) => f.name === name);
+  if (idx < 0) return undefined;
+  const chunks = table.batches.map((b) => b.data.children[idx]!);
+  const isString = kind === 'string';
+  for (const d of chunks) {
+    const tid = d.type.typeId;
+    if (isString ? tid !== arrow.Type.Utf8 : !(d.values instanceof Int8Array || d.values instanceof Int16Array || d.values instanceof Int32Array || d.values instanceof BigInt64Array || d.values instanceof Float32Array || d.values instanceof Float64Array)) {
+      return undefined;
+    }
+    if (t === 'date' && !(d.values instanceof Int32Array)) return undefined;
+    if ((t === 'timestamp' || t === 'timestamp_ntz') && (d.type as arrow.Timestamp).unit !== arrow.TimeUnit.MICROSECOND) return undefined;
+  }
+  let nulls = 0;
+  if (isString) {
+    let minD: arrow.Data | undefined;
+    let minI = 0;
+    let maxD: arrow.Data | undefined;
+    let maxI = 0;
+    for (const d of chunks) {
+      const offs = d.valueOffsets as Int32Array;
+      const bytes = d.values as Uint8Array;
+      const checkNulls = d.nullCount > 0;
+      for (let i = 0; i < d.length; i++) {
+        if (checkNulls && !d.getValid(i)) {
+          nulls++;
+          continue;
+        }
+        const s = offs[i]!;
+        const e = offs[i + 1]!;
+        if (!minD || compareBytes(bytes, s, e, minD.values as Uint8Array, (minD.valueOffsets as Int32Array)[minI]!, (minD.valueOffsets as Int32Array)[minI + 1]!) < 0) {
+          minD = d;
+          minI = i;
+        }
+        if (!maxD || compareBytes(bytes, s, e, maxD.values as Uint8Array, (maxD.valueOffsets as Int32Array)[maxI]!, (maxD.valueOffsets as Int32Array)[maxI + 1]!) > 0) {
+          maxD = d;
+          maxI = i;
+        }
+      }
+    }
+    const text = (d: arrow.Data, i: number) =>
+      utf8.decode((d.values as Uint8Array).subarray((d.valueOffsets as Int32Array)[i]!, (d.valueOffsets as Int32Array)[i + 1]!));
+    const values: Value[] = minD && maxD ? [text(minD, minI), text(maxD, maxI)] : [];
+    return { ...leafStats(values, t, prefixLen), nulls };
+  }
+  let min: number | bigint | null = null;
+  let max: number | bigint | null = null;
+  let nan: Value[] = [];
+  for (const d of chunks) {
+    const vals = d.values as ArrayLike<number | bigint>;
+    const checkNulls = d.nullCount > 0;
+    for (let i = 0; i < d.length; i++) {
+      if (checkNulls && !d.getValid(i)) {
+        nulls++;
+        continue;
+      }
+      const v = vals[i]!;
+      if (typeof v === 'number' && Number.isNaN(v)) {
+        nan = [Number.NaN];
+        continue;
+      }
+      if (min === null || v < min) min = v;
+      if (max === null || v > max) max = v;
+    }
+  }
+  const values: Value[] = min === null ? nan : [min, max!, ...nan];
+  return { ...leafStats(values, t, prefixLen), nulls };
 }
