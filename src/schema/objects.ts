@@ -5,7 +5,8 @@ import { SchemaMismatchError } from '../errors.js';
 import { toArrowSchema } from './arrow.js';
 import { decimalParams, typeToString } from './json.js';
 import type { DataType, StructField, StructType } from './types.js';
-import { buildData, pow10, tableFromData, type Value } from './vectors.js';
+import { MICROS_PER_DAY, pow10 } from './values.js';
+import { buildData, tableFromData, type Value } from './vectors.js';
 
 export interface ObjectsToArrowOptions {
   /**
@@ -172,7 +173,7 @@ export function parseTimestampString(s: string): bigint | null {
   if (h > 23 || mi > 59 || se > 59) return null;
   const frac = (m[7] ?? '').padEnd(9, '0');
   if (frac.slice(6) !== '000') return null; // finer than microseconds cannot be stored
-  let micros = BigInt(days) * 86_400_000_000n + BigInt((h * 3600 + mi * 60 + se) * 1_000_000) + BigInt(Number(frac.slice(0, 6)));
+  let micros = BigInt(days) * MICROS_PER_DAY + BigInt((h * 3600 + mi * 60 + se) * 1_000_000) + BigInt(Number(frac.slice(0, 6)));
   const z = m[8];
   if (z && z.toUpperCase() !== 'Z') {
     const zm = /^([+-])(\d{2}):?(\d{2})?$/.exec(z)!;

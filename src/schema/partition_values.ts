@@ -5,45 +5,11 @@ import { ProtocolError, SchemaMismatchError } from '../errors.js';
 import { decimalParams, typeToString } from './json.js';
 import { parseDateString, parseTimestampString, toUnscaledDecimal, toValue } from './objects.js';
 import type { DataType } from './types.js';
+import { formatDate, formatDecimal, formatTimestampMicros } from './values.js';
 import { buildData, readValues, type Value } from './vectors.js';
 
 /** Directory value Hive/Spark use for a null (or empty-string) partition value. */
 export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
-
-const MICROS_PER_DAY = 86_400_000_000n;
-
-function pad(n: number, w: number): string {
-  const s = String(Math.abs(n)).padStart(w, '0');
-  return n < 0 ? `-${s}` : s;
-}
-
-/** 'YYYY-MM-DD' of days since epoch. */
-export function formatDate(days: number): string {
-  const d = new Date(days * 86_400_000);
-  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)}`;
-}
-
-/** 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) of microseconds since epoch. */
-export function formatTimestampMicros(us: bigint, sep: ' ' | 'T' = ' '): string {
-  let days = us / MICROS_PER_DAY;
-  let rem = us % MICROS_PER_DAY;
-  if (rem < 0n) {
-    rem += MICROS_PER_DAY;
-    days -= 1n;
-  }
-  const secs = Number(rem / 1_000_000n);
-  const frac = Number(rem % 1_000_000n);
-  return `${formatDate(Number(days))}${sep}${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}.${pad(frac, 6)}`;
-}
-
-/** Plain decimal text with exactly `scale` fraction digits of an unscaled value. */
-export function formatDecimal(unscaled: bigint, scale: number): string {
-  const neg = unscaled < 0n;
-  const digits = (neg ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  const int = digits.slice(0, digits.length - scale);
-  const frac = digits.slice(digits.length - scale);
-  return `${neg ? '-' : ''}${int}${scale > 0 ? `.${frac}` : ''}`;
-}
 
 /** Java's Double.toString for the common cases Spark produces ("1.0", "0.5", "NaN", "Infinity"). */
 function formatFloating(x: number): string {

@@ -5,6 +5,7 @@ import { SchemaMismatchError } from '../errors.js';
 import { toArrowType } from './arrow.js';
 import { decimalParams, typeToString } from './json.js';
 import type { DataType, StructField } from './types.js';
+import { floorDiv, pow10 } from './values.js';
 
 /**
  * Normalized value of a Delta type: string; long bigint; integer/short/byte/float/double number; boolean;
@@ -209,21 +210,6 @@ function int64At(values: ArrayLike<number | bigint>, i: number): bigint {
   const lo = BigInt((values as Int32Array)[2 * i]! >>> 0);
   const hi = BigInt((values as Int32Array)[2 * i + 1]!);
   return (hi << 32n) | lo;
-}
-
-const POW10: bigint[] = [];
-export function pow10(n: number): bigint {
-  let p = POW10[n];
-  if (p === undefined) {
-    p = 10n ** BigInt(n);
-    POW10[n] = p;
-  }
-  return p;
-}
-
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
 }
 
 const TS_UNIT_TO_MICROS: Record<number, { mul: bigint; div: bigint }> = {

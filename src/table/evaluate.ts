@@ -4,6 +4,7 @@ import * as arrow from 'apache-arrow';
 import { InvalidArgumentError } from '../errors.js';
 import { typeToString } from '../schema/json.js';
 import type { DataType, StructType } from '../schema/types.js';
+import { MICROS_PER_DAY, floorDiv } from '../schema/values.js';
 import { filterRows } from './arrow_take.js';
 import {
   type CoercedLiteral,
@@ -17,10 +18,8 @@ import {
 import {
   type Domain,
   type Key,
-  MICROS_PER_DAY,
   compareKeys,
   domainOf,
-  floorDivBig,
   int128FromWords,
   rescale,
 } from './typed_values.js';
@@ -122,7 +121,7 @@ function timestampToMicros(raw: bigint, unit: arrow.TimeUnit): bigint {
     case arrow.TimeUnit.MICROSECOND:
       return raw;
     case arrow.TimeUnit.NANOSECOND:
-      return floorDivBig(raw, 1000n);
+      return floorDiv(raw, 1000n);
   }
 }
 
@@ -225,7 +224,7 @@ function keyGetter(data: arrow.Data, d: Domain, column: string): Getter {
       const values = data.values as BigInt64Array;
       const micros = (i: number) => timestampToMicros(BigInt(values[off + i]!), dt.unit);
       if (d.kind === 'timestamp') return (i) => (valid(i) ? micros(i) : null);
-      if (d.kind === 'date') return (i) => (valid(i) ? Number(floorDivBig(micros(i), MICROS_PER_DAY)) : null);
+      if (d.kind === 'date') return (i) => (valid(i) ? Number(floorDiv(micros(i), MICROS_PER_DAY)) : null);
       return fail();
     }
     default:

@@ -3,14 +3,11 @@
 import { InvalidArgumentError } from '../errors.js';
 import { fieldByNameCaseInsensitive, isStruct, typeToString } from '../schema/json.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
+import { MICROS_PER_DAY, floorDiv, formatDate, formatTimestamp } from '../schema/values.js';
 import {
-  MICROS_PER_DAY,
   type Domain,
   type Key,
   domainOf,
-  floorDivBig,
-  formatDate,
-  formatTimestamp,
   numberToRational,
   parseDecimalText,
   parseTimestampText,
@@ -694,7 +691,7 @@ export function coerceLiteral(l: Literal, t: DataType, column: string): CoercedL
     case 'date': {
       const m = temporalMicros(l);
       if (!m) return incompatible(l, column, t);
-      const floor = floorDivBig(m.micros, MICROS_PER_DAY);
+      const floor = floorDiv(m.micros, MICROS_PER_DAY);
       if (floor * MICROS_PER_DAY === m.micros) return { kind: 'exact', key: Number(floor) };
       return { kind: 'between', floor: Number(floor), ceil: Number(floor) + 1 };
     }

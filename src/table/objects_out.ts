@@ -4,7 +4,7 @@ import type { Table } from 'apache-arrow';
 import type { DataType, StructType } from '../schema/types.js';
 import { readValues, type Value } from '../schema/vectors.js';
 import { decimalParams } from '../schema/json.js';
-import { formatDecimal } from '../schema/partition_values.js';
+import { formatDecimal } from '../schema/values.js';
 
 export function tableToObjects(table: Table, schema: StructType): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = Array.from({ length: table.numRows }, () => ({}));

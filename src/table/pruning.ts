@@ -3,6 +3,7 @@
 import type { Add } from '../log/actions.js';
 import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
 import type { StructField, StructType } from '../schema/types.js';
+import { MICROS_PER_DAY, floorDiv } from '../schema/values.js';
 import { type FileStats, type StatValue, parseStats } from './stats.js';
 import {
   type CoercedLiteral,
@@ -18,10 +19,8 @@ import { TRUE, compareWithLiteral, flipOp, inList, not3 } from './evaluate.js';
 import {
   type Domain,
   type Key,
-  MICROS_PER_DAY,
   compareKeys,
   domainOf,
-  floorDivBig,
   numberToRational,
   parseTimestampText,
   rescale,
@@ -153,7 +152,7 @@ function statKey(v: StatValue | undefined, d: Domain, side: -1 | 1): Key | undef
       if (typeof v !== 'string') return undefined;
       const p = parseTimestampText(v);
       if (!p) return undefined;
-      const days = floorDivBig(p.micros, MICROS_PER_DAY);
+      const days = floorDiv(p.micros, MICROS_PER_DAY);
       const exact = days * MICROS_PER_DAY === p.micros;
       return Number(exact || side < 0 ? days : days + 1n);
     }

@@ -3,8 +3,8 @@
 import * as arrow from 'apache-arrow';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { decimalParams } from '../schema/json.js';
-import { formatDate, formatDecimal } from '../schema/partition_values.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
+import { floorDiv, formatDate, formatDecimal } from '../schema/values.js';
 import { readValues, type Value } from '../schema/vectors.js';
 
 /** Delta's default `delta.dataSkippingStringPrefixLength`. */
@@ -125,9 +125,7 @@ export function formatFloat32(v: number): string {
 
 /** Spark's stats form of a timestamp: ISO-8601 with milliseconds, truncated down (PROTOCOL.md footnote). */
 export function formatStatsTimestamp(us: bigint, withZone: boolean): string {
-  let ms = us / 1000n;
-  if (us < 0n && us % 1000n !== 0n) ms -= 1n;
-  const msNum = Number(ms);
+  const msNum = Number(floorDiv(us, 1000n));
   const days = Math.floor(msNum / 86_400_000);
   const rem = msNum - days * 86_400_000;
   const h = Math.floor(rem / 3_600_000);

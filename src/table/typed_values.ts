@@ -1,7 +1,8 @@
 // Comparable values by Delta type ("keys"): exact decimals, bigint longs and timestamp micros, code-point
-// string order, date/timestamp text parsing and formatting. Pure functions shared by expr/pruning/evaluate; no I/O.
+// string order, date/timestamp text parsing. Pure functions shared by expr/pruning/evaluate; no I/O.
 import { decimalParams } from '../schema/json.js';
 import type { DataType } from '../schema/types.js';
+import { MICROS_PER_DAY, daysFromCivil, floorDiv } from '../schema/values.js';
 
 /**
  * Comparison domain of a Delta primitive type. The JS representation of a key per domain:
@@ -21,8 +22,6 @@ export type Domain =
   | { kind: 'timestamp' };
 
 export type Key = number | bigint | string | boolean | Uint8Array;
-
-export const MICROS_PER_DAY = 86_400_000_000n;
 
 /** Domain of a Delta type; null for struct/array/map (not comparable). */
 export function domainOf(t: DataType): Domain | null {
@@ -139,11 +138,6 @@ export function numberToRational(n: number): Rational | null {
   return parseDecimalText(String(n));
 }
 
-function floorDiv(a: bigint, b: bigint): bigint {
-  const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
-}
-
 /**
  * Rescale to `scale`. When the value has more fractional digits than `scale` it lies strictly between two
  * representable values: `{exact: false, floor, ceil}` (ceil = floor + 1).
@@ -156,42 +150,8 @@ export function rescale(r: Rational, scale: number): { exact: true; value: bigin
   return { exact: false, floor, ceil: floor + 1n };
 }
 
-/** Plain decimal text of unscaled * 10^-scale, e.g. (-5n, 2) -> "-0.05". */
-export function formatDecimal(unscaled: bigint, scale: number): string {
-  const neg = unscaled < 0n;
-  let digits = (neg ? -unscaled : unscaled).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
-  }
-  return neg ? `-${digits}` : digits;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // Dates and timestamps (proleptic Gregorian, UTC)
-
-/** Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = m <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const mp = (m + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-export function civilFromDays(z: number): { y: number; m: number; d: number } {
-  const zz = z + 719468;
-  const era = Math.floor(zz / 146097);
-  const doe = zz - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
-}
 
 function daysInMonth(y: number, m: number): number {
   if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
@@ -248,34 +208,6 @@ export function parseDateText(text: string): number | null {
   const p = parseTimestampText(text);
   if (!p || !p.dateOnly) return null;
   return Number(p.micros / MICROS_PER_DAY);
-}
-
-function pad(n: number, w: number): string {
-  const s = String(Math.abs(n)).padStart(w, '0');
-  return n < 0 ? `-${s}` : s;
-}
-
-export function formatDate(days: number): string {
-  const { y, m, d } = civilFromDays(days);
-  return `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
-}
-
-/** `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC wall clock), the form PROTOCOL.md uses for timestamp partition values. */
-export function formatTimestamp(micros: bigint): string {
-  const days = floorDiv(micros, MICROS_PER_DAY);
-  const rem = micros - days * MICROS_PER_DAY;
-  const secOfDay = Number(rem / 1_000_000n);
-  const frac = Number(rem % 1_000_000n);
-  const h = Math.floor(secOfDay / 3600);
-  const mi = Math.floor((secOfDay % 3600) / 60);
-  const s = secOfDay % 60;
-  const base = `${formatDate(Number(days))} ${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}`;
-  return frac === 0 ? base : `${base}.${pad(frac, 6)}`;
-}
-
-/** Floor division by a positive bigint divisor (exported for day/micros conversions). */
-export function floorDivBig(a: bigint, b: bigint): bigint {
-  return floorDiv(a, b);
 }
 
 /** Decode a 128-bit little-endian two's complement integer from 4 uint32 words at `offset`. */

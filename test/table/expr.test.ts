@@ -14,7 +14,8 @@ import {
   validateExpr,
   type Expr,
 } from '../../src/table/expr.js';
-import { compareStrings, formatTimestamp, parseTimestampText } from '../../src/table/typed_values.js';
+import { formatTimestamp } from '../../src/schema/values.js';
+import { compareStrings, parseTimestampText } from '../../src/table/typed_values.js';
 import type { StructType } from '../../src/schema/types.js';
 
 const schema: StructType = {
