@@ -3,7 +3,7 @@
 import { writeCheckpoint } from '../log/checkpoint_write.js';
 import { requiresV2Checkpoint } from '../log/features.js';
 import { UnsupportedFeatureError } from '../errors.js';
-import { readLastCheckpoint } from '../table/describe.js';
+import { readLastCheckpoint } from '../log/segment.js';
 import type { Command } from './command.js';
 import { openTable } from './command.js';
 import { formatBytes, toJson } from './format.js';
@@ -31,7 +31,7 @@ export const checkpointCommand: Command = {
       txns: [...snap.txns().values()],
       domainMetadata: [...snap.domainMetadata().values()],
     });
-    const last = await readLastCheckpoint(table);
+    const last = await readLastCheckpoint(table.store);
     if (ctx.json) {
       await ctx.out.line(toJson({ version: snap.version, path: res.path, size: res.size, numActions: res.numActions, parts: res.parts ?? null, lastCheckpoint: last }));
       return;

@@ -1,18 +1,14 @@
 // describe(table): the facts of one table version in one object (schema, partitioning, properties, protocol, sizes,
 // last checkpoint). Reads the log state and `_delta_log/_last_checkpoint` only; never data files.
 import type { Protocol } from '../log/actions.js';
-import { LAST_CHECKPOINT } from '../log/paths.js';
+import { type LastCheckpointHint, readLastCheckpoint } from '../log/segment.js';
 import type { StructType } from '../schema/types.js';
-import { NotFoundError } from '../errors.js';
 import type { DeltaTable } from './table.js';
 
-export interface LastCheckpointInfo {
-  version: number;
-  size?: number;
-  parts?: number;
+/** `_delta_log/_last_checkpoint` as read by the log (src/log/segment.ts), with the optional fields shown here. */
+export interface LastCheckpointInfo extends LastCheckpointHint {
   sizeInBytes?: number;
   numOfAddFiles?: number;
-  [k: string]: unknown;
 }
 
 export interface TableDescription {
@@ -48,23 +44,6 @@ function protocolInfo(p: Protocol): TableDescription['protocol'] {
   };
 }
 
-/** `_last_checkpoint` as JSON; null when absent or not valid JSON (it is only a hint, PROTOCOL.md "Last Checkpoint File"). */
-export async function readLastCheckpoint(table: Pick<DeltaTable, 'store'>): Promise<LastCheckpointInfo | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await table.store.get(LAST_CHECKPOINT);
-  } catch (e) {
-    if (e instanceof NotFoundError) return null;
-    throw e;
-  }
-  try {
-    const v: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return v && typeof v === 'object' && typeof (v as LastCheckpointInfo).version === 'number' ? (v as LastCheckpointInfo) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Describe the loaded version of `table`. */
 export async function describe(table: DeltaTable): Promise<TableDescription> {
   const snap = table.snapshot;
@@ -84,6 +63,6 @@ export async function describe(table: DeltaTable): Promise<TableDescription> {
     protocol: protocolInfo(snap.protocol),
     numFiles: files.length,
     sizeInBytes: files.reduce((s, a) => s + (a.size ?? 0), 0),
-    lastCheckpoint: await readLastCheckpoint(table),
+    lastCheckpoint: await readLastCheckpoint(table.store),
   };
 }
