@@ -1,6 +1,7 @@
 // `deltats files <uri> [--version N]`: the active data files of a version (path, partition, size, rows, DV).
 // Output formatting only; the file list is table.files().
 import type { Add } from '../log/actions.js';
+import { decodeAddPath } from '../log/paths.js';
 import type { Command } from './command.js';
 import { intOption, openTable, stringOption } from './command.js';
 import { formatBytes, formatTime, oneLine, renderTable, toJson } from './format.js';
@@ -57,7 +58,7 @@ export const filesCommand: Command = {
       const dvRows = a.deletionVector ? a.deletionVector.cardinality : null;
       const n = numRecords(a);
       return [
-        oneLine(decodeURIComponentSafe(a.path), 90),
+        oneLine(decodeAddPath(a.path), 90),
         ...(partitioned
           ? [Object.entries(a.partitionValues).map(([k, v]) => `${k}=${v ?? 'NULL'}`).join(',')]
           : []),
@@ -72,11 +73,3 @@ export const filesCommand: Command = {
     await ctx.out.line(`${files.length} files, ${formatBytes(total)} (version ${table.version})`);
   },
 };
-
-function decodeURIComponentSafe(p: string): string {
-  try {
-    return decodeURIComponent(p);
-  } catch {
-    return p;
-  }
-}

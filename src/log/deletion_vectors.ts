@@ -1,8 +1,9 @@
 // Deletion vectors (PROTOCOL.md "Deletion Vectors", appendix "Deletion Vector Format"): Z85, descriptor -> file path,
 // DV file / inline bytes -> the set of deleted row indexes. Reads through ObjectStore only; never writes DVs.
-import { DataFileNotFoundError, NotFoundError, ProtocolError, StorageError } from '../errors.js';
+import { DataFileNotFoundError, NotFoundError, ProtocolError } from '../errors.js';
 import type { ObjectStore } from '../storage/store.js';
 import type { DeletionVectorDescriptor } from './actions.js';
+import { storePathOf } from './paths.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Z85 (https://rfc.zeromq.org/spec/32/): 5 characters <-> 4 bytes, big-endian base 85.
@@ -87,46 +88,6 @@ export function dvAbsolutePath(dv: DeletionVectorDescriptor): string {
     default:
       throw new ProtocolError(`unknown deletion vector storageType '${dv.storageType}'`);
   }
-}
-
-function normalizeScheme(uri: string): string {
-  return uri.replace(/^s3[an]:\/\//, 's3://');
-}
-
-function safeDecode(p: string): string {
-  try {
-    return decodeURIComponent(p);
-  } catch {
-    return p; // not valid percent-encoding: some old writers stored raw paths
-  }
-}
-
-/**
- * Store-relative path of a path as the log stores it (add.path, remove.path, DV 'p' paths): URI-encoded relative
- * paths are decoded (PROTOCOL.md "Add File and Remove File": path is a URI per RFC 2396); absolute URIs must lie
- * under the store (table) root. `what` names the referring thing in errors.
- */
-export function storePathOf(store: ObjectStore, logPath: string, what = 'file'): string {
-  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(logPath)) {
-    return safeDecode(logPath.replace(/^\/+/, ''));
-  }
-  const root = normalizeScheme(store.uri).replace(/\/+$/, '');
-  const p = normalizeScheme(logPath);
-  // Compare both encoded and decoded forms (pathToFileURL encodes some characters Spark leaves raw, and vice versa).
-  const candidates: Array<[string, string]> = [
-    [p, root],
-    [safeDecode(p), safeDecode(root)],
-  ];
-  // file:/x and file:///x are the same local path.
-  const fileNorm = (u: string): string => u.replace(/^file:\/(?!\/)/, 'file:///').replace(/^file:\/\/localhost\//, 'file:///');
-  candidates.push([fileNorm(safeDecode(p)), fileNorm(safeDecode(root))]);
-  for (const [full, base] of candidates) {
-    if (full.startsWith(`${base}/`)) {
-      const rel = full.slice(base.length + 1);
-      return full === p ? safeDecode(rel) : rel;
-    }
-  }
-  throw new StorageError(`${what} is outside the table root ${store.uri} and cannot be read through it`, logPath);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

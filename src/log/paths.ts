@@ -1,5 +1,7 @@
-// Names of the files in `_delta_log/`: commits, checkpoints (classic, multi-part, V2/UUID), checksums, compactions.
-// Pure string functions: no I/O, no knowledge of what the files contain.
+// Names of the files in `_delta_log/`: commits, checkpoints (classic, multi-part, V2/UUID), checksums, compactions;
+// and the paths the log records (add.path, DV paths) -> store paths. Pure string functions: no I/O.
+import { StorageError } from '../errors.js';
+import type { ObjectStore } from '../storage/store.js';
 
 export const LOG_DIR = '_delta_log';
 export const LAST_CHECKPOINT = `${LOG_DIR}/_last_checkpoint`;
@@ -97,4 +99,52 @@ export function parseLogFileName(name: string): ParsedLogFileName | null {
   m = COMPACTED_RE.exec(base);
   if (m) return { kind: 'compacted', version: Number(m[1]), endVersion: Number(m[2]), format: 'json' };
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Paths recorded in the log (add.path, remove.path, DV 'p' paths)
+
+function normalizeScheme(uri: string): string {
+  return uri.replace(/^s3[an]:\/\//, 's3://');
+}
+
+/**
+ * Decode an `add.path` / `remove.path` URI string (PROTOCOL.md "Add File and Remove File": a URI per RFC 2396)
+ * to the raw relative path; inverse of partition_values.ts `addPathFor`. Text that is not valid
+ * percent-encoding is returned as is (some old writers stored raw paths).
+ */
+export function decodeAddPath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Store-relative path of a path as the log stores it (add.path, remove.path, DV 'p' paths): URI-encoded relative
+ * paths are decoded (PROTOCOL.md "Add File and Remove File": path is a URI per RFC 2396); absolute URIs must lie
+ * under the store (table) root. `what` names the referring thing in errors.
+ */
+export function storePathOf(store: ObjectStore, logPath: string, what = 'file'): string {
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(logPath)) {
+    return decodeAddPath(logPath.replace(/^\/+/, ''));
+  }
+  const root = normalizeScheme(store.uri).replace(/\/+$/, '');
+  const p = normalizeScheme(logPath);
+  // Compare both encoded and decoded forms (pathToFileURL encodes some characters Spark leaves raw, and vice versa).
+  const candidates: Array<[string, string]> = [
+    [p, root],
+    [decodeAddPath(p), decodeAddPath(root)],
+  ];
+  // file:/x and file:///x are the same local path.
+  const fileNorm = (u: string): string => u.replace(/^file:\/(?!\/)/, 'file:///').replace(/^file:\/\/localhost\//, 'file:///');
+  candidates.push([fileNorm(decodeAddPath(p)), fileNorm(decodeAddPath(root))]);
+  for (const [full, base] of candidates) {
+    if (full.startsWith(`${base}/`)) {
+      const rel = full.slice(base.length + 1);
+      return full === p ? decodeAddPath(rel) : rel;
+    }
+  }
+  throw new StorageError(`${what} is outside the table root ${store.uri} and cannot be read through it`, logPath);
 }

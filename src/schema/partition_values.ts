@@ -229,15 +229,6 @@ export function addPathFor(partitionDir: string, fileName: string): string {
   return out;
 }
 
-/** Decode an `add.path` URI string to the relative object path (inverse of addPathFor). */
-export function decodeAddPath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
 /** Parse `a=1/b=x%2Fy` into raw (unescaped) partition strings; __HIVE_DEFAULT_PARTITION__ -> null. */
 export function parsePartitionPath(dir: string): Record<string, string | null> {
   const out: Record<string, string | null> = {};

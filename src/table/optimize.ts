@@ -11,7 +11,7 @@ import { readDataFile } from './read_file.js';
 import { writeDataFiles } from './writer.js';
 import { removeOf, type DeltaTable } from './table.js';
 import { latestOf } from './restore.js';
-import { storePathOf } from '../log/deletion_vectors.js';
+import { storePathOf } from '../log/paths.js';
 import type { ProgressCallback } from './progress.js';
 
 /** delta-rs' default OPTIMIZE target (100 MiB) when the table has no `delta.targetFileSize`. */

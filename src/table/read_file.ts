@@ -4,7 +4,8 @@
 import * as arrow from 'apache-arrow';
 import { DataFileNotFoundError, InvalidArgumentError, NotFoundError, ProtocolError, SchemaMismatchError } from '../errors.js';
 import type { Add } from '../log/actions.js';
-import { readDeletionVector, storePathOf } from '../log/deletion_vectors.js';
+import { readDeletionVector } from '../log/deletion_vectors.js';
+import { storePathOf } from '../log/paths.js';
 import { toArrowField } from '../schema/arrow.js';
 import {
   arrowFieldId,

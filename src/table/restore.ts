@@ -2,7 +2,8 @@
 // It never rewrites data: it re-adds files that still exist and refuses when any needed file was vacuumed.
 import type { Action, Add, Metadata, Protocol, Remove } from '../log/actions.js';
 import { fileKey } from '../log/actions.js';
-import { dvAbsolutePath, storePathOf } from '../log/deletion_vectors.js';
+import { dvAbsolutePath } from '../log/deletion_vectors.js';
+import { storePathOf } from '../log/paths.js';
 import { Snapshot } from '../log/snapshot.js';
 import { Transaction } from '../log/transaction.js';
 import { DataFileNotFoundError, InvalidArgumentError } from '../errors.js';

@@ -1,7 +1,8 @@
 // VACUUM: delete data files that no version inside the retention window references and that are older than it.
 // Never touches `_delta_log/`, `_`/`.`-hidden folders and files, live files, recent tombstones or recent (in-flight) files.
 import type { Add, DeletionVectorDescriptor, Remove } from '../log/actions.js';
-import { dvAbsolutePath, storePathOf } from '../log/deletion_vectors.js';
+import { dvAbsolutePath } from '../log/deletion_vectors.js';
+import { storePathOf } from '../log/paths.js';
 import { assertWritable } from '../log/features.js';
 import { Transaction } from '../log/transaction.js';
 import { parseIntervalMs } from '../log/checkpoint_write.js';

@@ -11,10 +11,10 @@ import {
   DV_MAGIC,
   dvAbsolutePath,
   readDeletionVector,
-  storePathOf,
   z85Decode,
   z85Encode,
 } from '../../src/log/deletion_vectors.js';
+import { storePathOf } from '../../src/log/paths.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { readParquet } from '../../src/storage/parquet.js';
 import { CONFORMANCE_DIR, HAVE_CONFORMANCE } from '../schema/helpers.js';

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { castToSchema } from '../../src/schema/enforce.js';
 import { parseSchema } from '../../src/schema/json.js';
-import { decodeAddPath } from '../../src/schema/partition_values.js';
+import { decodeAddPath } from '../../src/log/paths.js';
 import { readParquet } from '../../src/storage/parquet.js';
 import { collectStats, parseStats } from '../../src/table/stats.js';
 import { CONFORMANCE_DIR, HAVE_CONFORMANCE, loadCases, readLogActions } from '../schema/helpers.js';
