@@ -2,7 +2,7 @@
 // Output formatting only; reading is table.scan().
 import { InvalidArgumentError } from '../errors.js';
 import type { Command } from './command.js';
-import { intOption, listOption, openTable, stringOption } from './command.js';
+import { TIME_TRAVEL_OPTIONS, intOption, listOption, openTable, stringOption, timeTravelOptions } from './command.js';
 import { cellText, csvField, plainRows, renderTable, toJson, type Plain } from './format.js';
 import { Table } from 'apache-arrow';
 
@@ -27,8 +27,7 @@ export const catCommand: Command = {
     'deltats cat ./events --version 3 --json',
   ],
   options: {
-    version: { type: 'string' },
-    timestamp: { type: 'string' },
+    ...TIME_TRAVEL_OPTIONS,
     where: { type: 'string' },
     columns: { type: 'string' },
     limit: { type: 'string' },
@@ -42,10 +41,7 @@ export const catCommand: Command = {
     }
     const format: Format = (fmtText as Format | undefined) ?? (ctx.json ? 'jsonl' : 'table');
     const limit = intOption(values, 'limit');
-    const table = await openTable(positionals[0]!, ctx, {
-      version: intOption(values, 'version'),
-      timestamp: stringOption(values, 'timestamp'),
-    });
+    const table = await openTable(positionals[0]!, ctx, timeTravelOptions(values));
     const scan = table.scan({ columns: listOption(values, 'columns'), filter: stringOption(values, 'where'), limit });
     const schema = scan.outputSchema();
     const names = schema.fields.map((f) => f.name);

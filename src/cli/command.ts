@@ -3,6 +3,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
 import type { StorageOptions } from '../storage/registry.js';
+import { type ProgressCallback, ProgressReporter } from '../table/progress.js';
 import { DeltaTable } from '../table/table.js';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
@@ -104,6 +105,24 @@ export function listOption(values: OptionValues, name: string): string[] | undef
 export function stringOption(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   return v === undefined ? undefined : String(v);
+}
+
+/** The `--version N` / `--timestamp T` options of commands that read one table version. */
+export const TIME_TRAVEL_OPTIONS: OptionSpecs = { version: { type: 'string' }, timestamp: { type: 'string' } };
+
+/** Parsed `--version` / `--timestamp` (each undefined when not given). */
+export function timeTravelOptions(values: OptionValues): { version?: number; timestamp?: string } {
+  return { version: intOption(values, 'version'), timestamp: stringOption(values, 'timestamp') };
+}
+
+/** Run a long table operation with a progress bar on stderr (cleared when it ends, also on error). */
+export async function withProgress<T>(ctx: CommandContext, run: (onProgress: ProgressCallback) => Promise<T>): Promise<T> {
+  const progress = new ProgressReporter(ctx.out.stderr, { json: ctx.json });
+  try {
+    return await run(progress.callback);
+  } finally {
+    progress.finish();
+  }
 }
 
 /** Open a table at the latest version or at `--version` / `--timestamp`. */

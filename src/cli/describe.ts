@@ -4,7 +4,7 @@ import type { DataType } from '../schema/types.js';
 import { typeToString } from '../schema/json.js';
 import { describe } from '../table/describe.js';
 import type { Command } from './command.js';
-import { intOption, openTable, stringOption } from './command.js';
+import { TIME_TRAVEL_OPTIONS, openTable, timeTravelOptions } from './command.js';
 import { formatBytes, formatTime, renderKeyValues, renderTable, toJson } from './format.js';
 
 function typeText(t: DataType): string {
@@ -20,13 +20,10 @@ export const describeCommand: Command = {
     ['--timestamp T', 'describe the version current at ISO-8601 time T'],
   ],
   examples: ['deltats describe ./events', 'deltats describe ./events --version 3 --json'],
-  options: { version: { type: 'string' }, timestamp: { type: 'string' } },
+  options: TIME_TRAVEL_OPTIONS,
   positionals: ['uri'],
   async run({ values, positionals }, ctx) {
-    const table = await openTable(positionals[0]!, ctx, {
-      version: intOption(values, 'version'),
-      timestamp: stringOption(values, 'timestamp'),
-    });
+    const table = await openTable(positionals[0]!, ctx, timeTravelOptions(values));
     const d = await describe(table);
     if (ctx.json) {
       await ctx.out.line(

@@ -3,7 +3,7 @@
 import type { Add } from '../log/actions.js';
 import { decodeAddPath } from '../log/paths.js';
 import type { Command } from './command.js';
-import { intOption, openTable, stringOption } from './command.js';
+import { TIME_TRAVEL_OPTIONS, openTable, timeTravelOptions } from './command.js';
 import { formatBytes, formatTime, oneLine, renderTable, toJson } from './format.js';
 
 function numRecords(a: Add): number | null {
@@ -25,13 +25,10 @@ export const filesCommand: Command = {
     ['--timestamp T', 'files of the version current at ISO-8601 time T'],
   ],
   examples: ['deltats files ./events', 'deltats files ./events --version 2 --json'],
-  options: { version: { type: 'string' }, timestamp: { type: 'string' } },
+  options: TIME_TRAVEL_OPTIONS,
   positionals: ['uri'],
   async run({ values, positionals }, ctx) {
-    const table = await openTable(positionals[0]!, ctx, {
-      version: intOption(values, 'version'),
-      timestamp: stringOption(values, 'timestamp'),
-    });
+    const table = await openTable(positionals[0]!, ctx, timeTravelOptions(values));
     const files = [...table.files()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const total = files.reduce((s, a) => s + a.size, 0);
     if (ctx.json) {

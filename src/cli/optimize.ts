@@ -2,9 +2,8 @@
 // Output formatting only; the rules live in src/table/optimize.ts.
 import { DeltaTable } from '../table/table.js';
 import { optimize } from '../table/optimize.js';
-import { ProgressReporter } from '../table/progress.js';
 import type { Command } from './command.js';
-import { sizeOption, stringOption } from './command.js';
+import { sizeOption, stringOption, withProgress } from './command.js';
 import { formatBytes, toJson } from './format.js';
 
 export const optimizeCommand: Command = {
@@ -20,17 +19,9 @@ export const optimizeCommand: Command = {
   positionals: ['uri'],
   async run({ values, positionals }, ctx) {
     const table = await DeltaTable.open(positionals[0]!, { storageOptions: ctx.storageOptions });
-    const progress = new ProgressReporter(ctx.out.stderr, { json: ctx.json });
-    let res;
-    try {
-      res = await optimize(table, {
-        targetSize: sizeOption(values, 'target-size'),
-        where: stringOption(values, 'where'),
-        onProgress: progress.callback,
-      });
-    } finally {
-      progress.finish();
-    }
+    const res = await withProgress(ctx, (onProgress) =>
+      optimize(table, { targetSize: sizeOption(values, 'target-size'), where: stringOption(values, 'where'), onProgress }),
+    );
     if (ctx.json) {
       await ctx.out.line(toJson(res));
       return;

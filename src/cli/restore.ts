@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { DeltaTable } from '../table/table.js';
 import { restore } from '../table/restore.js';
 import type { Command } from './command.js';
-import { intOption, stringOption } from './command.js';
+import { TIME_TRAVEL_OPTIONS, timeTravelOptions } from './command.js';
 import { formatBytes, toJson } from './format.js';
 
 export const restoreCommand: Command = {
@@ -16,11 +16,10 @@ export const restoreCommand: Command = {
     ['--timestamp T', 'restore the version current at ISO-8601 time T'],
   ],
   examples: ['deltats restore ./events --version 3', 'deltats restore ./events --timestamp 2024-05-01T12:00:00Z'],
-  options: { version: { type: 'string' }, timestamp: { type: 'string' } },
+  options: TIME_TRAVEL_OPTIONS,
   positionals: ['uri'],
   async run({ values, positionals }, ctx) {
-    const version = intOption(values, 'version');
-    const timestamp = stringOption(values, 'timestamp');
+    const { version, timestamp } = timeTravelOptions(values);
     if ((version === undefined) === (timestamp === undefined)) {
       throw new InvalidArgumentError('restore needs exactly one of --version N or --timestamp T');
     }

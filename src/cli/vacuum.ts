@@ -2,9 +2,8 @@
 // Output formatting only; the rules live in src/table/vacuum.ts.
 import { DeltaTable } from '../table/table.js';
 import { vacuum } from '../table/vacuum.js';
-import { ProgressReporter } from '../table/progress.js';
 import type { Command } from './command.js';
-import { numberOption } from './command.js';
+import { numberOption, withProgress } from './command.js';
 import { formatBytes, toJson } from './format.js';
 
 export const vacuumCommand: Command = {
@@ -21,18 +20,14 @@ export const vacuumCommand: Command = {
   positionals: ['uri'],
   async run({ values, positionals }, ctx) {
     const table = await DeltaTable.open(positionals[0]!, { storageOptions: ctx.storageOptions });
-    const progress = new ProgressReporter(ctx.out.stderr, { json: ctx.json });
-    let res;
-    try {
-      res = await vacuum(table, {
+    const res = await withProgress(ctx, (onProgress) =>
+      vacuum(table, {
         retentionHours: numberOption(values, 'retain-hours'),
         dryRun: Boolean(values['dry-run']),
         force: Boolean(values.force),
-        onProgress: progress.callback,
-      });
-    } finally {
-      progress.finish();
-    }
+        onProgress,
+      }),
+    );
     if (ctx.json) {
       await ctx.out.line(toJson(res));
       return;
