@@ -1,13 +1,13 @@
 // Core benchmarks (issue: core): append vs raw parquet-wasm, full scan vs DuckDB, snapshot load at 10k commits,
 // small commits per second. Figures are printed as ratios against a baseline run in the same process.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Table, makeData, RecordBatch, Schema, Field, Int64, Float64, Utf8, TimestampMicrosecond, Struct, vectorFromArray } from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DeltaTable, LocalStore, Snapshot, Transaction, type StructType } from '../src/index.js';
-import { writeParquet } from '../src/storage/parquet.js';
+import { readParquet, writeParquet } from '../src/storage/parquet.js';
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
@@ -116,8 +116,17 @@ export async function run(): Promise<void> {
       duckTimes.push(duckMs);
       scanTimes.push(scanMs);
     }
+    // Second baseline: raw parquet-wasm decoding the same files (what the scan costs beyond the decoder).
+    const rawReadTimes: number[] = [];
+    for (let r = 0; r < REPS; r++) {
+      const [, ms] = await time(() => {
+        for (const a of table!.files()) readParquet(readFileSync(join(tableDir, decodeURIComponent(a.path))));
+      });
+      rawReadTimes.push(ms);
+    }
     const duckMs = median(duckTimes);
     const scanMs = median(scanTimes);
+    console.log(`raw parquet-wasm read: ${fmt(median(rawReadTimes))} ms   ratio (raw read/ours): ${fmt(median(rawReadTimes) / scanMs, 2)}x`);
     console.log(`DuckDB: ${fmt(duckMs)} ms   deltats scan: ${fmt(scanMs)} ms   ratio (duckdb/ours, goal >= 0.5): ${fmt(duckMs / scanMs, 2)}x   (${ROWS.toLocaleString()} rows, median of ${REPS})`);
 
     console.log(`\n== small commits per second, one writer (1-row appends)`);
