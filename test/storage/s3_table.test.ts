@@ -87,6 +87,45 @@ describe.skipIf(s3 === null)('Delta table on S3: concurrent writers', () => {
   });
 });
 
+describe.skipIf(s3 === null)('Delta table on S3: killed writer', () => {
+  it('a writer killed with SIGKILL mid-write leaves no visible partial commit; the table reads exactly the committed versions', async () => {
+    const env = s3!;
+    const uri = freshS3Uri(env, 'killed');
+    const storageOptions = s3Options(env);
+    await DeltaTable.create(uri, { schema, storageOptions });
+    const worker = path.join(repoRoot, 'test', 'helpers', 'append_worker.ts');
+    for (let round = 0; round < 2; round++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', worker, uri, String(round), '1000', JSON.stringify(storageOptions)], {
+        cwd: repoRoot,
+        env: { ...process.env, DELTATS_WORKER_PROGRESS: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      await new Promise<void>((resolve) => {
+        let seen = 0;
+        child.stdout.on('data', (d: Buffer) => {
+          seen += String(d).split('\n').filter(Boolean).length;
+          if (seen >= 3 + round) {
+            setTimeout(() => child.kill('SIGKILL'), Math.random() * 15);
+            resolve();
+          }
+        });
+      });
+      await exited;
+    }
+    const t = await DeltaTable.open(uri, { storageOptions });
+    const rows = await t.scan().toArray();
+    expect(rows.length).toBe(t.version);
+    for (let v = 0; v <= t.version; v++) {
+      expect((await (await DeltaTable.open(uri, { version: v, storageOptions })).scan().toArray()).length).toBe(v);
+    }
+    const commits = (await listAll(openStore(uri, storageOptions), '_delta_log/')).map((m) => m.path).filter((p) => p.endsWith('.json'));
+    expect(commits).toHaveLength(t.version + 1);
+    await t.append([{ writer: 9, seq: 0n, payload: 'after' }]);
+    expect((await t.scan().toArray()).length).toBe(t.version);
+  });
+});
+
 interface Location {
   name: string;
   skip: boolean;
