@@ -188,6 +188,25 @@ function syntaxError(src: string, pos: number, expected: string, got: Token | nu
   );
 }
 
+/** A quoted token starting at `start` (the opening quote); a doubled quote is one literal quote. */
+function readQuoted(src: string, start: number, quote: string, expected: string): { value: string; end: number } {
+  let v = '';
+  let i = start + 1;
+  for (;;) {
+    if (i >= src.length) syntaxError(src, start, expected, { kind: 'eof', text: '', value: '', pos: i });
+    if (src[i] === quote) {
+      if (src[i + 1] === quote) {
+        v += quote;
+        i += 2;
+        continue;
+      }
+      return { value: v, end: i + 1 };
+    }
+    v += src[i];
+    i++;
+  }
+}
+
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -202,40 +221,12 @@ function tokenize(src: string): Token[] {
       out.push({ kind: c === '(' ? 'lparen' : c === ')' ? 'rparen' : 'comma', text: c, value: c, pos: start });
       i++;
     } else if (c === "'") {
-      let v = '';
-      i++;
-      for (;;) {
-        if (i >= src.length) syntaxError(src, start, "closing quote (') of the string literal", { kind: 'eof', text: '', value: '', pos: i });
-        if (src[i] === "'") {
-          if (src[i + 1] === "'") {
-            v += "'";
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        v += src[i];
-        i++;
-      }
+      const { value: v, end } = readQuoted(src, i, "'", "closing quote (') of the string literal");
+      i = end;
       out.push({ kind: 'string', text: src.slice(start, i), value: v, pos: start });
     } else if (c === '`') {
-      let v = '';
-      i++;
-      for (;;) {
-        if (i >= src.length) syntaxError(src, start, 'closing backtick (`) of the identifier', { kind: 'eof', text: '', value: '', pos: i });
-        if (src[i] === '`') {
-          if (src[i + 1] === '`') {
-            v += '`';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        v += src[i];
-        i++;
-      }
+      const { value: v, end } = readQuoted(src, i, '`', 'closing backtick (`) of the identifier');
+      i = end;
       if (v === '') syntaxError(src, start, 'a non-empty quoted identifier', { kind: 'ident', text: '``', value: '', pos: start });
       out.push({ kind: 'ident', text: src.slice(start, i), value: v, pos: start, quoted: true });
     } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
