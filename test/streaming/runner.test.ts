@@ -25,14 +25,23 @@ const schema: StructType = {
 
 const WORKER = path.join(import.meta.dirname, 'runner_worker.ts');
 
+/**
+ * Run the worker. `killAfterMs`: SIGKILL that many ms after the worker reported its first batch (so the kill
+ * lands while it is streaming: planning, reading, committing to the sink or writing the checkpoint).
+ */
 function runWorker(args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let timer: NodeJS.Timeout | undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (killAfterMs !== undefined && timer === undefined && stdout.includes('batchId')) {
+        timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -196,23 +205,26 @@ describe('runStream', () => {
 
   it('SIGKILLed 20 times at random points and restarted, the sink has every source row exactly once', async () => {
     const src = await sourceTable(40, 3);
+    let commits = 40;
     const sinkUri = tempDir('stream-sink-');
     const ckpt = tempDir('stream-ckpt-');
-    const args = [src.uri, sinkUri, ckpt, 'q-crash', '2'];
+    const args = [src.uri, sinkUri, ckpt, 'q-crash', '1'];
     let kills = 0;
-    for (let i = 0; i < 20; i++) {
-      // Keep the source growing between runs.
-      await src.next();
-      await src.next();
-      const r = await runWorker(args, 300 + Math.floor(Math.random() * 1200));
+    let recovered = 0;
+    for (let runs = 0; kills < 20 && runs < 60; runs++) {
+      // Keep a backlog so that each run is still streaming when the kill comes.
+      for (let c = 0; c < 4; c++, commits++) await src.next();
+      const r = await runWorker(args, Math.floor(Math.random() * 250));
+      recovered += (r.stdout.match(/"recovered":true/g) ?? []).length;
       if (r.signal === 'SIGKILL') kills++;
       else expect(r.code, r.stderr).toBe(0);
     }
+    expect(kills).toBe(20);
     const final = await runWorker(args);
     expect(final.code, final.stderr).toBe(0);
     expect(final.stdout).toMatch(/done \d+/);
-    expect(kills).toBeGreaterThan(0);
-    const total = (40 + 40) * 3;
+    if (process.env.DELTATS_TEST_VERBOSE) console.log(`kills ${kills}, recovered batches ${recovered}`);
+    const total = commits * 3;
     expect(await sortedIds(sinkUri)).toEqual(Array.from({ length: total }, (_, i) => i));
     const versions = await txnVersions(sinkUri, 'q-crash');
     expect(new Set(versions).size).toBe(versions.length);

@@ -12,7 +12,7 @@ try {
     sink: new DeltaSink(sinkUri!, { queryId: queryId! }),
     checkpointLocation: checkpoint!,
     trigger: { availableNow: true },
-    onProgress: (p) => process.stdout.write(JSON.stringify({ batchId: p.batchId, rows: p.numInputRows, skipped: p.skipped }) + '\n'),
+    onProgress: (p) => process.stdout.write(JSON.stringify({ batchId: p.batchId, rows: p.numInputRows, skipped: p.skipped, recovered: p.recovered }) + '\n'),
   });
   process.stdout.write(`done ${res.batches}\n`);
 } catch (e) {
