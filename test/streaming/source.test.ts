@@ -1,5 +1,7 @@
 // DeltaSource on real local tables: order across commits, starting points, rate limits, change commits, schema change.
 import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import { DeltaTable } from '../../src/table/table.js';
 import { DeltaSource, type DeltaSourceOffset } from '../../src/streaming/source.js';
@@ -157,5 +159,27 @@ describe('DeltaSource', () => {
     await table.refresh();
     await table.append([{ id: 9n, tag: 'z' }]);
     expect((await drain(new DeltaSource(uri, { startingVersion: 1 }))).rows).toEqual([0, 1, 2, 9]);
+  });
+
+  const corpus = process.env.DELTATS_CONFORMANCE_DIR ?? path.resolve(import.meta.dirname, '../../../shared/conformance');
+  const dvTable = path.join(corpus, 'tables', 'spark-dv-partitioned-with-checkpoint');
+  it.skipIf(!existsSync(dvTable))('initial snapshot of a Spark table with deletion vectors and a checkpoint: DVs applied', async () => {
+    // Read-only use of the corpus: the source never writes.
+    const cases = JSON.parse(readFileSync(path.join(corpus, 'cases.json'), 'utf8')) as
+      | Array<{ name: string; expected: { numRows: number; rows: Array<{ part: number; col1: number }> } }>
+      | { cases: Array<{ name: string; expected: { numRows: number; rows: Array<{ part: number; col1: number }> } }> };
+    const list = Array.isArray(cases) ? cases : cases.cases;
+    const expected = list.find((c) => c.name === 'spark-dv-partitioned-with-checkpoint')!.expected;
+    const src = new DeltaSource(dvTable, { maxFilesPerTrigger: 2 });
+    const got: string[] = [];
+    let cur: DeltaSourceOffset | null = null;
+    for (;;) {
+      const end: DeltaSourceOffset | null = await src.latestOffset(cur);
+      if (end === null || JSON.stringify(end) === JSON.stringify(cur)) break;
+      for (const r of (await src.getBatch(cur, end)).toArray()) got.push(`${Number(r.part)}/${Number(r.col1)}`);
+      cur = end;
+    }
+    expect(got.length).toBe(expected.numRows);
+    expect(got.sort()).toEqual(expected.rows.map((r) => `${r.part}/${r.col1}`).sort());
   });
 });
