@@ -4,7 +4,7 @@ import { Table } from 'apache-arrow';
 import type { Action, Add } from '../log/actions.js';
 import { Transaction } from '../log/transaction.js';
 import { columnMappingMode } from '../schema/column_mapping.js';
-import { ConcurrentDeleteDeleteError, ConcurrentDeleteReadError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
+import { InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
 import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from './expr.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
@@ -219,11 +219,8 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
     await latest.refresh();
     return { version, metrics };
   } catch (e) {
+    // A concurrent removal of a compacted file surfaces as ConcurrentDeleteReadError (conflicts.ts checks reads first).
     await cleanup(latest, added);
-    if (e instanceof ConcurrentDeleteDeleteError) {
-      // The file was read (and rewritten) by this OPTIMIZE: report it as Spark does, as a delete of a read file.
-      throw new ConcurrentDeleteReadError(`OPTIMIZE aborted: ${e.message}`, e.winningVersion);
-    }
     throw e;
   }
 }
