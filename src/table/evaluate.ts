@@ -148,7 +148,6 @@ type Getter = (i: number) => Key | null;
 /** A getter of row i (relative to `data`) converted into domain `d`, honouring ancestor validity. */
 function keyGetter(data: arrow.Data, d: Domain, column: string): Getter {
   const t = data.type as arrow.DataType;
-  const off = data.offset;
   const vec = arrow.makeVector(data);
   const valid = (i: number) => data.nullCount === 0 || data.getValid(i);
   const fail = (): never => {
@@ -166,9 +165,9 @@ function keyGetter(data: arrow.Data, d: Domain, column: string): Getter {
     case arrow.Type.Uint64: {
       const values = data.values as ArrayLike<number | bigint>;
       if (d.kind === 'int' || d.kind === 'float') {
-        return (i) => (valid(i) ? Number(values[off + i]!) : null);
+        return (i) => (valid(i) ? Number(values[i]!) : null);
       }
-      return (i) => (valid(i) ? fromExact(BigInt(values[off + i]!), 0, d) : null);
+      return (i) => (valid(i) ? fromExact(BigInt(values[i]!), 0, d) : null);
     }
     case arrow.Type.Float:
     case arrow.Type.Float16:
@@ -182,12 +181,12 @@ function keyGetter(data: arrow.Data, d: Domain, column: string): Getter {
       const words = data.values as Uint32Array;
       const stride = dt.bitWidth / 32;
       if (stride !== 4) fail();
-      if (d.kind === 'decimal' && d.scale === dt.scale) return (i) => (valid(i) ? int128FromWords(words, (off + i) * 4) : null);
+      if (d.kind === 'decimal' && d.scale === dt.scale) return (i) => (valid(i) ? int128FromWords(words, i * 4) : null);
       if (d.kind === 'float') {
-        return (i) => (valid(i) ? Number(int128FromWords(words, (off + i) * 4)) / 10 ** dt.scale : null);
+        return (i) => (valid(i) ? Number(int128FromWords(words, i * 4)) / 10 ** dt.scale : null);
       }
       if (d.kind === 'int' || d.kind === 'long' || d.kind === 'decimal') {
-        return (i) => (valid(i) ? fromExact(int128FromWords(words, (off + i) * 4), dt.scale, d) : null);
+        return (i) => (valid(i) ? fromExact(int128FromWords(words, i * 4), dt.scale, d) : null);
       }
       return fail();
     }
@@ -209,7 +208,7 @@ function keyGetter(data: arrow.Data, d: Domain, column: string): Getter {
       const dt = t as arrow.Date_;
       const days: (i: number) => number =
         dt.unit === arrow.DateUnit.DAY
-          ? (i) => (data.values as Int32Array)[off + i]!
+          ? (i) => (data.values as Int32Array)[i]!
           : (i) => Math.floor((vec.get(i) as unknown as number) / 86_400_000);
       if (d.kind === 'date') return (i) => (valid(i) ? days(i) : null);
       if (d.kind === 'timestamp') return (i) => (valid(i) ? BigInt(days(i)) * MICROS_PER_DAY : null);
@@ -222,7 +221,7 @@ function keyGetter(data: arrow.Data, d: Domain, column: string): Getter {
     case arrow.Type.TimestampNanosecond: {
       const dt = t as arrow.Timestamp;
       const values = data.values as BigInt64Array;
-      const micros = (i: number) => timestampToMicros(BigInt(values[off + i]!), dt.unit);
+      const micros = (i: number) => timestampToMicros(BigInt(values[i]!), dt.unit);
       if (d.kind === 'timestamp') return (i) => (valid(i) ? micros(i) : null);
       if (d.kind === 'date') return (i) => (valid(i) ? Number(floorDiv(micros(i), MICROS_PER_DAY)) : null);
       return fail();

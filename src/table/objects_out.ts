@@ -8,11 +8,13 @@ import { formatDecimal } from '../schema/values.js';
 
 export function tableToObjects(table: Table, schema: StructType): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = Array.from({ length: table.numRows }, () => ({}));
+  if (rows.length === 0) return rows; // an empty Table may hold childless placeholder Data
   for (const field of schema.fields) {
     const vec = table.getChild(field.name);
     if (!vec) continue;
     let row = 0;
     for (const data of vec.data) {
+      if (data.length === 0) continue;
       const values = readValues(data, field.type, { loss: 'truncate', path: field.name });
       for (const v of values) rows[row++][field.name] = toJs(v, field.type);
     }

@@ -6,7 +6,7 @@ import type { Snapshot } from '../log/snapshot.js';
 import type { StructType } from '../schema/types.js';
 import { toArrowSchema } from '../schema/arrow.js';
 import { columnMappingMode } from '../schema/column_mapping.js';
-import { parsePredicate, referencedColumns, validateExpr, type Expr } from './expr.js';
+import { parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from './expr.js';
 import { fileMayMatch } from './pruning.js';
 import { filterBatch } from './evaluate.js';
 import { readDataFile } from './read_file.js';
@@ -35,16 +35,18 @@ export class Scan implements AsyncIterable<RecordBatch> {
   ) {
     const schema = snapshot.schema;
     const all = schema.fields.map((f) => f.name);
-    this.columns = options.columns ?? all;
-    for (const c of this.columns) {
-      if (!all.includes(c)) throw new InvalidArgumentError(`unknown column '${c}' in scan columns (table has: ${all.join(', ')})`);
-    }
+    // Projection and filter resolve names by the same rule (resolveColumn: exact, then case-insensitive).
+    this.columns = (options.columns ?? all).map((c) => {
+      const r = resolveColumn(schema, [c]);
+      if (!r) throw new InvalidArgumentError(`unknown column '${c}' in scan columns (table has: ${all.join(', ')})`);
+      return r.path[0]!;
+    });
     if (options.filter !== undefined) {
       this.filter = typeof options.filter === 'string' ? parsePredicate(options.filter) : options.filter;
       validateExpr(this.filter, schema);
     }
     const needed = new Set(this.columns);
-    if (this.filter) for (const c of referencedColumns(this.filter)) needed.add(c.split('.')[0]);
+    if (this.filter) for (const p of referencedColumnPaths(this.filter)) needed.add(resolveColumn(schema, p)!.path[0]!);
     this.readColumns = all.filter((c) => needed.has(c));
   }
 
