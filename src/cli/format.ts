@@ -3,7 +3,7 @@
 import type * as arrow from 'apache-arrow';
 import type { DataType, StructType } from '../schema/types.js';
 import { decimalParams } from '../schema/json.js';
-import { readValues, type Value } from '../schema/vectors.js';
+import { readValues, type Value } from '../schema/access/get.js';
 import { formatDate, formatDecimal, formatTimestamp } from '../schema/values.js';
 
 /** 1536 -> '1.5 KB' (binary units, as `du -h` / Spark UI show them). */

@@ -1,6 +1,7 @@
 // Reads checkpoints (classic single-file, multi-part, V2 JSON/Parquet with sidecars) into Action[].
 // Goes through the ObjectStore and the Parquet seam only; does not decide which checkpoint to use (segment.ts).
 import { DataType, makeVector, util, type Data, type Field, type Table } from 'apache-arrow';
+import { validityOf } from '../schema/access/validity.js';
 import { ProtocolError } from '../errors.js';
 import { parquetColumnNames, readParquet } from '../storage/parquet.js';
 import type { ObjectStore } from '../storage/store.js';
@@ -94,7 +95,7 @@ function pruneNullStats(o: { [k: string]: Plain }): { [k: string]: Plain } {
 function dataToPlain(data: Data, type: DataType): Plain[] {
   const n = data.length;
   const out: Plain[] = new Array<Plain>(n);
-  const valid = (i: number) => data.nullCount === 0 || data.getValid(i);
+  const valid = validityOf(data);
   if (DataType.isStruct(type)) {
     const fields = type.children as Field[];
     const cols = fields.map((f, k) => dataToPlain(data.children[k]!, f.type));

@@ -5,7 +5,9 @@ import { SchemaMismatchError } from '../errors.js';
 import { fromArrowField, fromArrowSchema, toArrowSchema, toArrowType } from './arrow.js';
 import { decimalParams, serializeSchema, typeToString } from './json.js';
 import type { DataType, StructField, StructType } from './types.js';
-import { buildData, readValues, type LossMode, type Value } from './vectors.js';
+import { buildData } from './vectors.js';
+import { readValues, type LossMode, type Value } from './access/get.js';
+import { isValid, validityOf } from './access/validity.js';
 
 export type SchemaMode = 'merge' | 'overwrite';
 
@@ -137,12 +139,13 @@ function relabel(data: arrow.Data, dst: arrow.DataType): arrow.Data {
   return data.clone(dst, data.offset, data.length, data.nullCount, data.buffers, children);
 }
 
-function validityOf(data: arrow.Data): { bitmap: Uint8Array | undefined; nullCount: number } {
+function compactValidity(data: arrow.Data): { bitmap: Uint8Array | undefined; nullCount: number } {
   if (data.nullCount === 0) return { bitmap: undefined, nullCount: 0 };
+  const valid = validityOf(data);
   const bitmap = new Uint8Array(((data.length + 63) & ~63) >> 3);
   let nulls = 0;
   for (let i = 0; i < data.length; i++) {
-    if (data.getValid(i)) bitmap[i >> 3]! |= 1 << (i & 7);
+    if (valid(i)) bitmap[i >> 3]! |= 1 << (i & 7);
     else nulls++;
   }
   return { bitmap, nullCount: nulls };
@@ -174,7 +177,7 @@ export function castColumn(data: arrow.Data, t: DataType, path: string, opts: Ca
       if (idx < 0) return nullColumn(f.type, data.length);
       return castColumn(data.children[idx]!, f.type, `${path}.${f.name}`, opts);
     });
-    const { bitmap, nullCount } = validityOf(data);
+    const { bitmap, nullCount } = compactValidity(data);
     return arrow.makeData({ type: canonical as arrow.Struct, length: data.length, nullCount, nullBitmap: bitmap, children });
   }
   const loss: LossMode = opts.mode === 'write' ? 'error' : 'truncate';
@@ -247,7 +250,7 @@ function nestedNullViolation(v: Value, t: DataType, path: string): string | null
 function checkNulls(data: arrow.Data, field: StructField, rowBase: number): void {
   if (!field.nullable && data.nullCount > 0) {
     for (let i = 0; i < data.length; i++) {
-      if (!data.getValid(i)) {
+      if (!isValid(data, i)) {
         throw new SchemaMismatchError(
           `column '${field.name}' is not nullable but row ${rowBase + i} is null`,
           field.name,

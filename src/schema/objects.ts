@@ -6,7 +6,8 @@ import { toArrowSchema } from './arrow.js';
 import { decimalParams, typeToString } from './json.js';
 import type { DataType, StructField, StructType } from './types.js';
 import { MICROS_PER_DAY, pow10 } from './values.js';
-import { buildData, tableFromData, type Value } from './vectors.js';
+import { buildData, tableFromData } from './vectors.js';
+import type { Value } from './access/get.js';
 
 export interface ObjectsToArrowOptions {
   /**

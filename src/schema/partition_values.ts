@@ -6,7 +6,8 @@ import { decimalParams, typeToString } from './json.js';
 import { parseDateString, parseTimestampString, toUnscaledDecimal, toValue } from './objects.js';
 import type { DataType } from './types.js';
 import { formatDate, formatDecimal, formatTimestampMicros } from './values.js';
-import { buildData, readValues, type Value } from './vectors.js';
+import { buildData } from './vectors.js';
+import { readValues, type Value } from './access/get.js';
 
 /** Directory value Hive/Spark use for a null (or empty-string) partition value. */
 export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';

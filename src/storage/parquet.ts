@@ -18,6 +18,8 @@ import {
 import { ProtocolError, UnsupportedFeatureError } from '../errors.js';
 import { parquetSchema, readParquetFooter, schemaTree, type ParquetFooter, type ParquetSchemaNode } from './parquet_footer.js';
 import { floorDiv, readInt96Column } from './parquet_int96.js';
+import { isValid } from '../schema/access/validity.js';
+import { fixedValues } from '../schema/access/view.js';
 
 export {
   readParquetFooter,
@@ -146,11 +148,11 @@ function replaceColumns(table: Table, replacements: Map<string, Array<bigint | n
       if (offset + n > exact.length) throw new ProtocolError(`INT96 column ${f.name}: parquet-wasm returned more rows than the file holds`, file);
       const values = new BigInt64Array(n);
       const bitmap = new Uint8Array((n + 7) >> 3);
-      const wasmValues = child.values as BigInt64Array;
+      const wasmValues = fixedValues<BigInt64Array>(child);
       let nulls = 0;
       for (let r = 0; r < n; r++) {
         const v = exact[offset + r]!;
-        const valid = child.getValid(r);
+        const valid = isValid(child, r);
         if ((v === null) === valid) {
           throw new ProtocolError(`INT96 column ${f.name}, row ${offset + r}: null mismatch between decoders`, file);
         }
@@ -158,7 +160,7 @@ function replaceColumns(table: Table, replacements: Map<string, Array<bigint | n
           nulls++;
           continue;
         }
-        if (BigInt.asIntN(64, floorDiv(v, unit)) !== wasmValues[child.offset + r]) {
+        if (BigInt.asIntN(64, floorDiv(v, unit)) !== wasmValues[r]) {
           throw new ProtocolError(`INT96 column ${f.name}, row ${offset + r}: decoded value disagrees with parquet-wasm`, file);
         }
         const micros = floorDiv(v, 1000n);

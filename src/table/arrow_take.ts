@@ -2,23 +2,19 @@
 // has no compute kernels). Used to split writes by partition and to apply filters and deletion vectors on read.
 import { Data, makeData, RecordBatch, Struct, Table, Type, type DataType } from 'apache-arrow';
 import { InvalidArgumentError } from '../errors.js';
+import { validityOf } from '../schema/access/validity.js';
+import { bitAt, fixedValues } from '../schema/access/view.js';
 
 type Indices = Int32Array | Uint32Array | number[];
-
-function isValid(data: Data, i: number): boolean {
-  const bm = data.nullBitmap;
-  if (!bm || bm.length === 0 || data.nullCount === 0) return true;
-  const pos = data.offset + i;
-  return (bm[pos >> 3] & (1 << (pos & 7))) !== 0;
-}
 
 function takeBitmap(data: Data, idx: Indices): { bitmap: Uint8Array | undefined; nullCount: number } {
   if (!data.nullBitmap || data.nullBitmap.length === 0 || data.nullCount === 0) return { bitmap: undefined, nullCount: 0 };
   const n = idx.length;
   const bitmap = new Uint8Array(((n + 63) & ~63) >> 3);
+  const valid = validityOf(data);
   let nulls = 0;
   for (let j = 0; j < n; j++) {
-    if (isValid(data, idx[j])) bitmap[j >> 3] |= 1 << (j & 7);
+    if (valid(idx[j])) bitmap[j >> 3] |= 1 << (j & 7);
     else nulls++;
   }
   return { bitmap: nulls ? bitmap : undefined, nullCount: nulls };
@@ -34,12 +30,8 @@ export function takeData<T extends DataType>(data: Data<T>, idx: Indices): Data<
     case Type.Null:
       return makeData({ type, length: n } as never) as Data<T>;
     case Type.Bool: {
-      const src = data.values as Uint8Array;
       const out = new Uint8Array(((n + 63) & ~63) >> 3);
-      for (let j = 0; j < n; j++) {
-        const pos = data.offset + idx[j];
-        if (src[pos >> 3] & (1 << (pos & 7))) out[j >> 3] |= 1 << (j & 7);
-      }
+      for (let j = 0; j < n; j++) if (bitAt(data, idx[j])) out[j >> 3] |= 1 << (j & 7);
       return makeData({ ...base, data: out } as never) as Data<T>;
     }
     case Type.Int:
@@ -51,7 +43,7 @@ export function takeData<T extends DataType>(data: Data<T>, idx: Indices): Data<
     case Type.Interval:
     case Type.Duration:
     case Type.FixedSizeBinary: {
-      const src = data.values as unknown as { length: number; [i: number]: number | bigint; constructor: new (n: number) => never };
+      const src = fixedValues(data) as unknown as { length: number; [i: number]: number | bigint; constructor: new (n: number) => never };
       const stride = data.stride;
       const Ctor = src.constructor as unknown as new (n: number) => { [i: number]: number | bigint };
       const out = new Ctor(n * stride);

@@ -2,7 +2,7 @@
 // binary Uint8Array, struct object, array array, map Map. The inverse of schema/objects.ts for users' code.
 import type { Table } from 'apache-arrow';
 import type { DataType, StructType } from '../schema/types.js';
-import { readValues, type Value } from '../schema/vectors.js';
+import { readValues, type Value } from '../schema/access/get.js';
 import { decimalParams } from '../schema/json.js';
 import { formatDecimal } from '../schema/values.js';
 

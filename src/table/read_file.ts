@@ -17,7 +17,8 @@ import {
 import { castColumn, checkCast, nullColumn } from '../schema/enforce.js';
 import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
-import { buildData, type Value } from '../schema/vectors.js';
+import { buildData } from '../schema/vectors.js';
+import type { Value } from '../schema/access/get.js';
 import type { ObjectStore } from '../storage/store.js';
 import { parquetColumnNames, readParquet } from '../storage/parquet.js';
 import { takeRows } from './arrow_take.js';

@@ -5,7 +5,9 @@ import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { decimalParams } from '../schema/json.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
 import { floorDiv, formatDate, formatDecimal } from '../schema/values.js';
-import { readValues, type Value } from '../schema/vectors.js';
+import { readValues, type Value } from '../schema/access/get.js';
+import { validityOf } from '../schema/access/validity.js';
+import { bytesAt, fixedValues, type BigIntArray, type NumberArray } from '../schema/access/view.js';
 
 /** Delta's default `delta.dataSkippingStringPrefixLength`. */
 export const STRING_PREFIX_LENGTH = 32;
@@ -469,8 +471,9 @@ function fastLeafStats(
       const offs = d.valueOffsets as Int32Array;
       const bytes = d.values as Uint8Array;
       const checkNulls = d.nullCount > 0;
+      const valid = validityOf(d);
       for (let i = 0; i < d.length; i++) {
-        if (checkNulls && !d.getValid(i)) {
+        if (checkNulls && !valid(i)) {
           nulls++;
           continue;
         }
@@ -486,8 +489,7 @@ function fastLeafStats(
         }
       }
     }
-    const text = (d: arrow.Data, i: number) =>
-      utf8.decode((d.values as Uint8Array).subarray((d.valueOffsets as Int32Array)[i]!, (d.valueOffsets as Int32Array)[i + 1]!));
+    const text = (d: arrow.Data, i: number) => utf8.decode(bytesAt(d, i));
     const values: Value[] = minD && maxD ? [text(minD, minI), text(maxD, maxI)] : [];
     return { ...leafStats(values, t, prefixLen), nulls };
   }
@@ -495,10 +497,11 @@ function fastLeafStats(
   let max: number | bigint | null = null;
   let nan: Value[] = [];
   for (const d of chunks) {
-    const vals = d.values as ArrayLike<number | bigint>;
+    const vals = fixedValues<NumberArray | BigIntArray>(d);
     const checkNulls = d.nullCount > 0;
+    const valid = validityOf(d);
     for (let i = 0; i < d.length; i++) {
-      if (checkNulls && !d.getValid(i)) {
+      if (checkNulls && !valid(i)) {
         nulls++;
         continue;
       }

@@ -7,7 +7,7 @@ import { castToSchema } from '../../src/schema/enforce.js';
 import { parseSchema } from '../../src/schema/json.js';
 import { decodeAddPath } from '../../src/log/paths.js';
 import { parseNormalizedPartitionValue } from '../../src/schema/partition_values.js';
-import { readValues, type Value } from '../../src/schema/vectors.js';
+import { readValues, type Value } from '../../src/schema/access/get.js';
 import { readParquet } from '../../src/storage/parquet.js';
 import { canonical, CONFORMANCE_DIR, HAVE_CONFORMANCE, loadCases, readLogActions } from './helpers.js';
 

@@ -6,7 +6,8 @@ import { castToSchema, conformToSchema } from '../../src/schema/enforce.js';
 import { parseSchema } from '../../src/schema/json.js';
 import { objectsToArrow } from '../../src/schema/objects.js';
 import type { StructType } from '../../src/schema/types.js';
-import { decimalWordsToBigint, readValues, type Value } from '../../src/schema/vectors.js';
+import { readValues, type Value } from '../../src/schema/access/get.js';
+import { decimalWordsToBigint } from '../../src/schema/access/view.js';
 import { readParquet, writeParquet } from '../../src/storage/parquet.js';
 import { ALL_TYPES } from './arrow.test.js';
 

@@ -37,7 +37,7 @@ export function readLogActions(table: string): Record<string, unknown>[] {
 }
 
 import type { DataType } from '../../src/schema/types.js';
-import type { Value } from '../../src/schema/vectors.js';
+import type { Value } from '../../src/schema/access/get.js';
 import { decimalParams } from '../../src/schema/json.js';
 import { formatDate, formatDecimal, formatTimestampMicros } from '../../src/schema/values.js';
 import { formatFloat32 } from '../../src/table/stats.js';

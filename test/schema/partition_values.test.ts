@@ -13,7 +13,7 @@ import {
   serializePartitionValue,
   unescapePartitionPathSegment,
 } from '../../src/schema/partition_values.js';
-import { readValues } from '../../src/schema/vectors.js';
+import { readValues } from '../../src/schema/access/get.js';
 import { CONFORMANCE_DIR, HAVE_CONFORMANCE, readLogActions } from './helpers.js';
 
 describe('partition value serialization', () => {
