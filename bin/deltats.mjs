@@ -1,18 +1,29 @@
 #!/usr/bin/env node
-// deltats command-line entry: runs the built CLI (dist/) when present, else the TypeScript sources through tsx.
+// deltats command-line entry. The installed package runs the built CLI (dist/) with plain Node; a clone (src/
+// present, tsx installed) runs the TypeScript sources through tsx, so a stale dist/ never shadows an edit.
 // It must not contain command logic: everything lives in src/cli/main.ts.
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-let mod;
-if (existsSync(built)) {
-  mod = await import(pathToFileURL(built).href);
-} else {
-  // A fresh clone (npm ci, no build): compile on the fly with tsx (a dev dependency).
-  const { register } = await import('tsx/esm/api');
-  register();
-  mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+const built = new URL('../dist/cli/main.js', import.meta.url);
+const source = new URL('../src/cli/main.ts', import.meta.url);
+
+async function loadSources() {
+  try {
+    const { register } = await import('tsx/esm/api');
+    register();
+  } catch {
+    return undefined; // tsx is a dev dependency: absent after `npm ci --omit=dev`
+  }
+  return import(source.href);
 }
-const code = await mod.main(process.argv.slice(2));
-process.exitCode = code;
+
+let mod = existsSync(fileURLToPath(source)) ? await loadSources() : undefined;
+if (!mod) {
+  if (!existsSync(fileURLToPath(built))) {
+    process.stderr.write('deltats: dist/cli/main.js is missing: run `npm run build` (or `npm ci` to run the sources with tsx)\n');
+    process.exit(1);
+  }
+  mod = await import(built.href);
+}
+process.exitCode = await mod.main(process.argv.slice(2));
