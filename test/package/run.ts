@@ -135,7 +135,7 @@ async function main(): Promise<void> {
           moduleResolution: 'NodeNext',
           strict: true,
           noEmit: true,
-          skipLibCheck: true,
+          skipLibCheck: false,
           // Node's own types from the repo (a Node consumer has @types/node); deltats' types come from the tarball.
           typeRoots: [join(REPO, 'node_modules', '@types')],
           types: ['node'],
