@@ -44,8 +44,16 @@ export interface StorageOptions {
   singleWriter?: boolean | string;
   /** delta-rs name for `singleWriter`. */
   allowUnsafeRename?: boolean | string;
-  /** Retries of a failed request (throttling, 5xx, connection resets). Default 8. */
+  /** Retries of a failed request (throttling, 5xx, connection resets, timeouts). Default 8. */
   maxRetries?: number | string;
+  /** Time to establish a connection: milliseconds, or a duration such as '5s'. Default 10 s. */
+  connectTimeout?: number | string;
+  /**
+   * Time one request may take (sending it and receiving the response headers), and the longest silence while a
+   * body streams: milliseconds, or a duration such as '30s', '2m'. Default 60 s. A request that exceeds it fails
+   * (and is retried up to maxRetries), so a stalled endpoint never hangs a caller.
+   */
+  requestTimeout?: number | string;
   AWS_ENDPOINT_URL?: string;
   AWS_ENDPOINT_URL_S3?: string;
   AWS_REGION?: string;
@@ -66,7 +74,14 @@ export interface S3Settings {
   forcePathStyle?: boolean;
   singleWriter: boolean;
   maxRetries: number;
+  /** Milliseconds. */
+  connectTimeout: number;
+  /** Milliseconds. */
+  requestTimeout: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 const ALIASES: Record<string, keyof S3Settings | 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'allowHttp'> = {
   endpoint: 'endpoint',
@@ -91,7 +106,27 @@ const ALIASES: Record<string, keyof S3Settings | 'accessKeyId' | 'secretAccessKe
   aws_s3_allow_unsafe_rename: 'singleWriter',
   maxretries: 'maxRetries',
   aws_max_retries: 'maxRetries',
+  connecttimeout: 'connectTimeout',
+  connect_timeout: 'connectTimeout',
+  requesttimeout: 'requestTimeout',
+  timeout: 'requestTimeout',
 };
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000 };
+
+/** A timeout option: a number of milliseconds or a string '<n>ms|s|m' (object_store style, e.g. '30s'). */
+function toTimeoutMs(key: string, v: unknown): number {
+  let ms = Number.NaN;
+  if (typeof v === 'number') ms = v;
+  else if (typeof v === 'string') {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min)?\s*$/i.exec(v);
+    if (m) ms = Number(m[1]) * DURATION_UNITS[(m[2] ?? 'ms').toLowerCase()]!;
+  }
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new InvalidArgumentError(`storage option ${key} must be a positive duration (milliseconds, or e.g. '30s'), got ${JSON.stringify(v)}`);
+  }
+  return Math.ceil(ms);
+}
 
 function toBool(key: string, v: unknown): boolean {
   if (typeof v === 'boolean') return v;
@@ -116,7 +151,7 @@ export function resolveS3Settings(
     if (!canon) {
       throw new InvalidArgumentError(
         `unknown S3 storage option '${k}' (accepted: endpoint, region, accessKeyId, secretAccessKey, sessionToken, ` +
-          `forcePathStyle, allowHttp, singleWriter/allowUnsafeRename, maxRetries, or AWS_* aliases)`,
+          `forcePathStyle, allowHttp, singleWriter/allowUnsafeRename, maxRetries, connectTimeout, requestTimeout, or AWS_* aliases)`,
       );
     }
     if (canon in o && o[canon] !== v) throw new InvalidArgumentError(`storage option ${canon} given twice (as ${k})`);
@@ -167,7 +202,9 @@ export function resolveS3Settings(
       throw new InvalidArgumentError(`storage option maxRetries must be a non-negative integer, got ${String(o.maxRetries)}`);
     }
   }
-  return { endpoint, region, credentials, forcePathStyle, singleWriter, maxRetries };
+  const connectTimeout = o.connectTimeout !== undefined ? toTimeoutMs('connectTimeout', o.connectTimeout) : DEFAULT_CONNECT_TIMEOUT_MS;
+  const requestTimeout = o.requestTimeout !== undefined ? toTimeoutMs('requestTimeout', o.requestTimeout) : DEFAULT_REQUEST_TIMEOUT_MS;
+  return { endpoint, region, credentials, forcePathStyle, singleWriter, maxRetries, connectTimeout, requestTimeout };
 }
 
 /** `s3://bucket/prefix` (or s3a://) -> bucket and key prefix without leading/trailing '/'. */
@@ -267,7 +304,14 @@ export class S3Store implements ObjectStore {
     const config: S3ClientConfig = {
       // Our own retry loop (below) classifies errors and resolves ambiguous putIfAbsent outcomes.
       maxAttempts: 1,
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+      // The SDK only warns about a request past requestTimeout unless throwOnRequestTimeout is set; socketTimeout
+      // bounds a body that stops streaming.
+      requestHandler: {
+        connectionTimeout: s.connectTimeout,
+        requestTimeout: s.requestTimeout,
+        throwOnRequestTimeout: true,
+        socketTimeout: s.requestTimeout,
+      },
     };
     if (s.region) config.region = s.region;
     if (s.endpoint) {
