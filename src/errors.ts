@@ -105,6 +105,41 @@ export class ConcurrentTransactionError extends ConcurrentModificationError {}
 /** Retries were exhausted while other writers kept winning. */
 export class CommitFailedError extends ConcurrentModificationError {}
 
+/**
+ * The commit request failed in a way that may still have written it (response lost, retries exhausted) and the log
+ * could not tell: the commit may have landed. Retrying blindly could apply it twice; look for `txnId` in the history.
+ * Its data files are left in place (vacuum removes them when nothing references them).
+ */
+export class CommitOutcomeUnknownError extends DeltaError {
+  constructor(
+    readonly table: string,
+    readonly version: number,
+    readonly txnId: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the outcome of the commit of version ${version} to ${table} is unknown (${detail}); it may have landed: ` +
+        `look for commitInfo.txnId ${txnId} in the table history before retrying`,
+      options,
+    );
+  }
+}
+
+/** The table at this location is not the one a handle read (deleted and re-created, or its log rewritten). */
+export class TableChangedError extends DeltaError {
+  constructor(
+    readonly table: string,
+    readonly version: number,
+    detail: string,
+  ) {
+    super(
+      `the table at ${table} changed under this handle: ${detail} (it was read at version ${version}; deleted and ` +
+        `re-created?); nothing was committed, open the table again`,
+    );
+  }
+}
+
 /** A streaming source met a commit it cannot turn into appended rows (data change, schema change); names the version. */
 export class StreamSourceChangedError extends DeltaError {
   constructor(message: string, readonly version: number) {
@@ -114,7 +149,13 @@ export class StreamSourceChangedError extends DeltaError {
 
 /** A streaming checkpoint location is in use by another query, or belongs to a different query. */
 export class StreamCheckpointError extends DeltaError {
-  constructor(message: string, readonly batchId?: number) {
-    super(message);
+  constructor(
+    message: string,
+    readonly batchId?: number,
+    /** The checkpoint file at fault, when one is. */
+    readonly file?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
   }
 }

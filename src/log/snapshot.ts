@@ -12,6 +12,7 @@ import { LOG_DIR, commitPath, formatVersion } from './paths.js';
 import { LogReplay } from './replay.js';
 import { buildLogSegment, listLog, type LogSegment, type SegmentCommit } from './segment.js';
 import { inCommitTimestampsEnabled, resolveTimestampToVersion } from './history.js';
+import { commitDigest, verifyLineage } from './lineage.js';
 
 export interface SnapshotLoadOptions {
   /** Exact version to load (time travel). */
@@ -32,9 +33,11 @@ export class Snapshot {
   /** Commit time of `version` (ms): inCommitTimestamp when enabled, else the commit file's modification time. */
   readonly timestamp: number;
   readonly logSegment: LogSegment;
+  /** Digest of the commit file of `version` when this snapshot read or wrote it (lineage.ts); absent after a checkpoint-only load. */
+  readonly lastCommitDigest: string | undefined;
   private readonly state: LogReplay;
 
-  private constructor(store: ObjectStore, segment: LogSegment, state: LogReplay, timestamp: number) {
+  private constructor(store: ObjectStore, segment: LogSegment, state: LogReplay, timestamp: number, lastCommitDigest?: string) {
     const where = `${store.uri} at version ${segment.version}`;
     if (!state.protocol) throw new ProtocolError(`no protocol action found in the log of ${where}`);
     if (!state.metadata) throw new ProtocolError(`no metaData action found in the log of ${where}`);
@@ -47,6 +50,7 @@ export class Snapshot {
     this.partitionColumns = [...state.metadata.partitionColumns];
     this.timestamp = timestamp;
     this.logSegment = segment;
+    this.lastCommitDigest = lastCommitDigest;
     this.state = state;
   }
 
@@ -79,11 +83,16 @@ export class Snapshot {
     const state = new LogReplay();
     state.apply(checkpointActions);
     // Fetch commits concurrently (bounded), apply strictly in version order.
-    const commitActions = await mapLimit(segment.commits, 16, async (c) => parseCommit(await store.get(c.path), c.path));
+    let digest: string | undefined;
+    const commitActions = await mapLimit(segment.commits, 16, async (c) => {
+      const bytes = await store.get(c.path);
+      if (c.version === segment.version) digest = commitDigest(bytes);
+      return parseCommit(bytes, c.path);
+    });
     for (const actions of commitActions) state.apply(actions);
     const last = commitActions.length > 0 ? commitActions[commitActions.length - 1]! : undefined;
     const timestamp = await commitTimestampFor(store, segment, state.metadata, last);
-    return new Snapshot(store, segment, state, timestamp);
+    return new Snapshot(store, segment, state, timestamp, digest);
   }
 
   /** Active files (add actions) of this version. */
@@ -142,7 +151,17 @@ export class Snapshot {
     const news: SegmentCommit[] = [...l.commits.values()].filter((c) => c.version > this.version).sort((a, b) => a.version - b.version);
     if (news.length === 0) return this;
     if (news.some((c, i) => c.version !== this.version + 1 + i)) return Snapshot.load(this.store);
-    const batches = await mapLimit(news, 16, async (c) => parseCommit(await this.store.get(c.path), c.path));
+    const newest = news[news.length - 1]!.version;
+    let digest: string | undefined;
+    // The new commits extend this snapshot only if the commit it ends at is still there (not a re-created table).
+    const [, batches] = await Promise.all([
+      verifyLineage(this.store, this.version, this.lastCommitDigest),
+      mapLimit(news, 16, async (c) => {
+        const bytes = await this.store.get(c.path);
+        if (c.version === newest) digest = commitDigest(bytes);
+        return parseCommit(bytes, c.path);
+      }),
+    ]);
     const state = this.state.clone();
     for (const b of batches) state.apply(b);
     const segment: LogSegment = {
@@ -152,14 +171,15 @@ export class Snapshot {
     };
     if (!segment.checkpoint) delete segment.checkpoint;
     const ts = await commitTimestampFor(this.store, segment, state.metadata, batches[batches.length - 1]);
-    return new Snapshot(this.store, segment, state, ts);
+    return new Snapshot(this.store, segment, state, ts, digest);
   }
 
   /**
    * The in-memory snapshot after committing `actions` as `version` (must be this.version + 1) at `timestamp` (ms).
-   * Used by the transaction after a successful commit and by conflict rebase; does no I/O.
+   * Used by the transaction after a successful commit and by conflict rebase; does no I/O. `digest`: the committed
+   * file's commitDigest, when known.
    */
-  applyCommit(version: number, actions: Action[], timestamp: number): Snapshot {
+  applyCommit(version: number, actions: Action[], timestamp: number, digest?: string): Snapshot {
     if (version !== this.version + 1) {
       throw new ProtocolError(`applyCommit: version ${version} does not follow snapshot version ${this.version}`);
     }
@@ -171,7 +191,7 @@ export class Snapshot {
     if (this.logSegment.checkpoint) segment.checkpoint = this.logSegment.checkpoint;
     const ict = commitInfoOf(actions)?.inCommitTimestamp;
     const ts = inCommitTimestampsEnabled(state.metadata, version) && typeof ict === 'number' ? ict : timestamp;
-    return new Snapshot(this.store, segment, state, ts);
+    return new Snapshot(this.store, segment, state, ts, digest);
   }
 }
 

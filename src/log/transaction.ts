@@ -5,12 +5,13 @@ import type { Action, Add, CommitInfo, Metadata, Protocol, Remove } from './acti
 import { fileKey } from './actions.js';
 import { checkConflict, footprintActions, type TransactionFootprint } from './conflicts.js';
 import { commitPath } from './paths.js';
-import { readCommit, serializeActions } from './codec.js';
+import { parseCommit, readCommit, serializeActions } from './codec.js';
+import { commitDigest, verifyLineage } from './lineage.js';
 import { Snapshot } from './snapshot.js';
 import { assertWritable, writerUsesV2Checkpoints } from './features.js';
 import { writeCheckpoint } from './checkpoint_write.js';
 import type { ObjectStore } from '../storage/store.js';
-import { CommitFailedError, InvalidArgumentError } from '../errors.js';
+import { CommitFailedError, CommitOutcomeUnknownError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { ENGINE_INFO } from '../version.js';
 
 export interface TransactionOptions {
@@ -42,6 +43,8 @@ const DEFAULT_CHECKPOINT_INTERVAL = 10;
 
 export class Transaction {
   private readonly actions: Action[] = [];
+  /** commitInfo.txnId of every attempt: how an ambiguous commit is recognised as ours in the log. */
+  readonly txnId = randomUUID();
 
   /**
    * @param store the table's store
@@ -109,12 +112,16 @@ export class Transaction {
       isBlindAppend,
       ...(this.options.operationMetrics ? { operationMetrics: stringifyValues(this.options.operationMetrics) } : {}),
       engineInfo: ENGINE_INFO,
-      txnId: randomUUID(),
       ...(this.options.commitInfo ?? {}),
+      txnId: this.txnId,
     };
     return info;
   }
 
+  /**
+   * Commit, rebasing over lost races. Throws CommitOutcomeUnknownError when the commit may have landed but the log
+   * cannot tell; any other error means nothing was committed (so the caller may delete the data files it wrote).
+   */
   async commit(): Promise<CommitResult> {
     const maxRetries = this.options.maxRetries ?? 100;
     const footprint = this.footprint();
@@ -129,14 +136,15 @@ export class Transaction {
       }
       this.validate(protocol, metadata);
       const version = this.readVersion + 1;
+      if (this.snapshot) await verifyLineage(this.store, this.snapshot.version, this.snapshot.lastCommitDigest);
       const timestamp = Date.now();
       const commitInfo = this.buildCommitInfo(this.readVersion, timestamp);
       // commitInfo first, as Spark writes it (readers find it without scanning the file).
       const bytes = serializeActions([{ commitInfo }, ...this.actions]);
-      const won = await this.store.putIfAbsent(commitPath(version), bytes);
+      const won = await this.putCommit(version, bytes);
       if (won) {
         const snapshot = this.snapshot
-          ? this.snapshot.applyCommit(version, [{ commitInfo }, ...this.actions], timestamp)
+          ? this.snapshot.applyCommit(version, [{ commitInfo }, ...this.actions], timestamp, commitDigest(bytes))
           : await Snapshot.load(this.store, { version });
         if (!this.options.skipCheckpoint) await this.maybeCheckpoint(snapshot);
         return { version, snapshot, retries };
@@ -161,6 +169,48 @@ export class Transaction {
     }
   }
 
+  /**
+   * putIfAbsent of the commit file; true = ours is there. When the request fails, it may still have been applied
+   * (a lost response): our commit is then recognised in the log by its txnId. A still-absent file is claimed once
+   * more with the same bytes (atomic, so a late original cannot land too). Failing that, the outcome is unknown.
+   */
+  private async putCommit(version: number, bytes: Uint8Array): Promise<boolean> {
+    const path = commitPath(version);
+    let failure: unknown;
+    try {
+      return await this.store.putIfAbsent(path, bytes);
+    } catch (e) {
+      failure = e;
+    }
+    const unknown = (detail: string, cause: unknown): CommitOutcomeUnknownError =>
+      new CommitOutcomeUnknownError(this.store.uri, version, this.txnId, detail, { cause });
+    for (let claimed = false; ; claimed = true) {
+      let existing: Uint8Array | null;
+      try {
+        existing = await this.store.get(path);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw unknown(`writing ${path} failed (${errText(failure)}) and reading it back failed (${errText(e)})`, e);
+        existing = null;
+      }
+      if (existing) return this.isOurs(existing, path);
+      if (claimed) throw unknown(`writing ${path} failed (${errText(failure)}) and it is still absent`, failure);
+      try {
+        if (await this.store.putIfAbsent(path, bytes)) return true;
+      } catch (e) {
+        throw unknown(`writing ${path} failed twice (${errText(failure)}; ${errText(e)})`, e);
+      }
+    }
+  }
+
+  private isOurs(bytes: Uint8Array, path: string): boolean {
+    try {
+      const info = parseCommit(bytes, path).find((a): a is { commitInfo: CommitInfo } => 'commitInfo' in a)?.commitInfo;
+      return info?.txnId === this.txnId;
+    } catch {
+      return false; // another writer's (malformed) commit: the conflict check reports it
+    }
+  }
+
   private async maybeCheckpoint(snapshot: Snapshot): Promise<void> {
     const interval = Number(snapshot.metadata.configuration?.['delta.checkpointInterval'] ?? DEFAULT_CHECKPOINT_INTERVAL);
     if (!(interval > 0) || snapshot.version === 0 || snapshot.version % interval !== 0) return;
@@ -180,6 +230,10 @@ export class Transaction {
       process.emitWarning(`deltats: checkpoint at version ${snapshot.version} failed (the commit stands): ${String(e)}`);
     }
   }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function stringifyValues(m: Record<string, unknown>): Record<string, string> {

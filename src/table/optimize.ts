@@ -4,7 +4,7 @@ import { Table } from 'apache-arrow';
 import type { Action, Add } from '../log/actions.js';
 import { Transaction } from '../log/transaction.js';
 import { columnMappingMode } from '../schema/column_mapping.js';
-import { InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
+import { CommitOutcomeUnknownError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
 import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from './expr.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
@@ -214,18 +214,21 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
     // A rewrite depends on the files it read: if a concurrent commit removed one, committing would resurrect rows.
     readFiles: removedFiles,
   }).addActions(actions);
+  let version: number;
   try {
-    const { version } = await txn.commit();
-    await latest.refresh();
-    return { version, metrics };
+    ({ version } = await txn.commit());
   } catch (e) {
     // A concurrent removal of a compacted file surfaces as ConcurrentDeleteReadError (conflicts.ts checks reads first).
-    await cleanup(latest, added);
+    // Only a commit known not to have landed frees its files; after an unknown outcome they may be referenced.
+    if (!(e instanceof CommitOutcomeUnknownError)) await cleanup(latest, added);
     throw e;
   }
+  // The commit stands: a failed refresh only leaves this handle behind (the next operation reads the log again).
+  await latest.refresh().catch(() => undefined);
+  return { version, metrics };
 }
 
-/** Best-effort removal of files written by an aborted OPTIMIZE (nothing references them). */
+/** Best-effort removal of files written by an OPTIMIZE whose commit is known not to have landed. */
 async function cleanup(table: DeltaTable, added: Add[]): Promise<void> {
   if (!added.length) return;
   try {

@@ -164,7 +164,8 @@ export async function restore(table: DeltaTable, target: RestoreTarget): Promise
   });
   txn.addActions(actions);
   const { version } = await txn.commit();
-  await latest.refresh();
+  // The commit stands: a failed refresh only leaves this handle behind (the next operation reads the log again).
+  await latest.refresh().catch(() => undefined);
   return { version, restoredVersion: old.version, metrics };
 }
 
