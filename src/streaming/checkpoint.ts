@@ -62,9 +62,11 @@ export class StreamCheckpoint {
    */
   async queryId(wanted?: string): Promise<string> {
     const path = `${this.prefix}metadata`;
-    const existing = await this.readJson<{ id?: unknown }>(path);
-    if (existing) {
-      if (typeof existing.id !== 'string') throw new StreamCheckpointError(`checkpoint metadata ${this.location}/metadata has no id`);
+    const existing = await this.readJson(path);
+    if (existing !== undefined) {
+      if (!isObject(existing) || typeof existing.id !== 'string' || existing.id === '') {
+        throw this.corrupt(path, 'it has no query id');
+      }
       if (wanted !== undefined && wanted !== existing.id) {
         throw new StreamCheckpointError(
           `checkpoint location ${this.location} belongs to query ${existing.id}, not ${wanted}: ` +
@@ -89,12 +91,31 @@ export class StreamCheckpoint {
     return ids.sort((a, b) => a - b);
   }
 
+  /** The offsets of a batch, null when absent; StreamCheckpointError naming the file when it is not a valid entry. */
   async readOffsets(batchId: number): Promise<OffsetLogEntry | null> {
-    return this.readJson<OffsetLogEntry>(`${this.prefix}offsets/${batchId}`);
+    const path = `${this.prefix}offsets/${batchId}`;
+    const v = await this.readJson(path);
+    if (v === undefined) return null;
+    // A missing endOffset would silently restart the stream from the beginning: refuse instead.
+    if (!isObject(v)) throw this.corrupt(path, 'it is not an offsets entry object', batchId);
+    if (v.batchId !== batchId) throw this.corrupt(path, `it names batch ${JSON.stringify(v.batchId)}`, batchId);
+    if (!('startOffset' in v) || v.startOffset === undefined) throw this.corrupt(path, 'it has no startOffset', batchId);
+    if (!('endOffset' in v) || v.endOffset === undefined || v.endOffset === null) {
+      throw this.corrupt(path, 'it has no endOffset', batchId);
+    }
+    if (typeof v.timestamp !== 'number') throw this.corrupt(path, 'it has no timestamp', batchId);
+    return v as unknown as OffsetLogEntry;
   }
 
+  /** The commit entry of a batch, null when absent; StreamCheckpointError naming the file when it is not valid. */
   async readCommit(batchId: number): Promise<CommitLogEntry | null> {
-    return this.readJson<CommitLogEntry>(`${this.prefix}commits/${batchId}`);
+    const path = `${this.prefix}commits/${batchId}`;
+    const v = await this.readJson(path);
+    if (v === undefined) return null;
+    if (!isObject(v) || v.batchId !== batchId || typeof v.skipped !== 'boolean') {
+      throw this.corrupt(path, `it is not the commit entry of batch ${batchId}`, batchId);
+    }
+    return v as unknown as CommitLogEntry;
   }
 
   /**
@@ -127,9 +148,6 @@ export class StreamCheckpoint {
     if (last === undefined) return { queryId, nextBatchId: 0, startOffset: null };
     const entry = await this.readOffsets(last);
     if (!entry) throw new StreamCheckpointError(`checkpoint ${this.location}/offsets/${last} vanished during recovery`, last);
-    if (entry.batchId !== last) {
-      throw new StreamCheckpointError(`checkpoint ${this.location}/offsets/${last} names batch ${entry.batchId}`, last);
-    }
     if (await this.readCommit(last)) return { queryId, nextBatchId: last + 1, startOffset: entry.endOffset };
     return { queryId, nextBatchId: last, startOffset: entry.startOffset, pending: entry };
   }
@@ -143,20 +161,36 @@ export class StreamCheckpoint {
     if (doomed.length) await this.store.deleteMany(doomed);
   }
 
-  private async readJson<T>(path: string): Promise<T | null> {
+  /** Parsed JSON of a checkpoint file; undefined when the file is absent. */
+  private async readJson(path: string): Promise<unknown> {
     let text: string;
     try {
       text = dec.decode(await this.store.get(path));
     } catch (e) {
-      if (e instanceof NotFoundError) return null;
+      if (e instanceof NotFoundError) return undefined;
       throw e;
     }
     try {
-      return JSON.parse(text) as T;
+      return JSON.parse(text) as unknown;
     } catch (e) {
-      throw new StreamCheckpointError(`corrupt checkpoint file ${this.location}/${path.slice(this.prefix.length)}: ${(e as Error).message}`);
+      throw this.corrupt(path, (e as Error).message, undefined, e);
     }
   }
+
+  private corrupt(path: string, why: string, batchId?: number, cause?: unknown): StreamCheckpointError {
+    const file = `${this.location}/${path.slice(this.prefix.length)}`;
+    return new StreamCheckpointError(
+      `corrupt checkpoint file ${file}: ${why}; the query cannot resume safely (restore the file, or start a new ` +
+        'checkpoint location with a new queryId)',
+      batchId,
+      file,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function assertBatchId(batchId: number): void {

@@ -1,8 +1,8 @@
 // runStream: the checkpointed micro-batch loop (plan offsets -> log them -> read -> transform -> sink -> log commit).
 // It owns triggers, recovery, abort and progress; reading and writing data is the source's and sink's job.
 import type * as arrow from 'apache-arrow';
-import { InvalidArgumentError } from '../errors.js';
-import { StreamCheckpoint, type OffsetLogEntry } from './checkpoint.js';
+import { InvalidArgumentError, StreamCheckpointError } from '../errors.js';
+import { StreamCheckpoint, type OffsetLogEntry, type RecoveryState } from './checkpoint.js';
 import type { JsonValue, ReadLimits, SinkResult, StreamSink, StreamSource } from './types.js';
 
 export type Trigger =
@@ -71,6 +71,7 @@ export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>):
   const ckpt =
     typeof opts.checkpointLocation === 'string' ? await StreamCheckpoint.open(opts.checkpointLocation) : opts.checkpointLocation;
   const state = await ckpt.recover(sink.queryId);
+  await assertSinkNotAhead(sink, state, ckpt.location);
   const limits = opts.limits ?? source.defaultLimits?.() ?? {};
   const retain = opts.minBatchesToRetain ?? 100;
   let batchId = state.nextBatchId;
@@ -171,6 +172,24 @@ export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>):
   } finally {
     await source.close?.();
   }
+}
+
+/**
+ * The sink must not hold batches the checkpoint does not know: after a lost or older checkpoint the runner would
+ * re-number batches from there and the sink would skip the new data as already committed (its txn is ahead).
+ */
+async function assertSinkNotAhead(sink: StreamSink, state: RecoveryState, location: string): Promise<void> {
+  if (!sink.lastCommittedBatch) return;
+  const known = state.pending ? state.pending.batchId : state.nextBatchId - 1;
+  const sinkLast = await sink.lastCommittedBatch();
+  if (sinkLast <= known) return;
+  throw new StreamCheckpointError(
+    `${sink.description} already committed batch ${sinkLast} of query ${state.queryId}, but the checkpoint at ${location} ` +
+      (known < 0 ? 'has no batches' : `knows batches up to ${known} only`) +
+      ': the checkpoint was lost or replaced by an older copy, and running would skip new data as duplicates. ' +
+      'Restore the checkpoint, or write with a new queryId to a new checkpoint location',
+    sinkLast,
+  );
 }
 
 function sameOffset(a: JsonValue | null, b: JsonValue | null): boolean {

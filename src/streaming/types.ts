@@ -54,4 +54,6 @@ export interface StreamSink {
   /** The id the sink uses to recognise its own batches (Delta sink: txn appId). */
   readonly queryId?: string;
   addBatch(batchId: number, data: arrow.Table): Promise<SinkResult>;
+  /** The last batch id this query committed to the sink (-1 if none): lets the runner detect a lost checkpoint. */
+  lastCommittedBatch?(): Promise<number>;
 }
