@@ -5,7 +5,7 @@ import { SchemaMismatchError } from '../errors.js';
 import { toArrowSchema } from './arrow.js';
 import { decimalParams, typeToString } from './json.js';
 import type { DataType, StructField, StructType } from './types.js';
-import { MICROS_PER_DAY, pow10 } from './values.js';
+import { MICROS_PER_DAY, daysFromCivil, pow10 } from './values.js';
 import { buildData, tableFromData } from './vectors.js';
 import type { Value } from './access/get.js';
 
@@ -184,6 +184,12 @@ export function parseTimestampString(s: string): bigint | null {
   return micros;
 }
 
+/** Spark's date and timestamp range (years 0001..9999): what Spark, delta-rs and the stats' text form can hold. */
+const MIN_DATE_DAYS = daysFromCivil(1, 1, 1);
+const MAX_DATE_DAYS = daysFromCivil(9999, 12, 31);
+const MIN_TIMESTAMP_MICROS = BigInt(MIN_DATE_DAYS) * MICROS_PER_DAY;
+const MAX_TIMESTAMP_MICROS = BigInt(MAX_DATE_DAYS + 1) * MICROS_PER_DAY - 1n;
+
 /** Convert one user value to the normalized Value of Delta type `t` (throws naming path and row). */
 export function toValue(v: unknown, t: DataType, path: string, row: number): Value {
   if (v === null || v === undefined) return null;
@@ -220,32 +226,32 @@ export function toValue(v: unknown, t: DataType, path: string, row: number): Val
         if (!(v instanceof Uint8Array)) throw bad(path, row, t, v, 'expected Uint8Array or Buffer');
         return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
       case 'date': {
+        let days: number | null = null;
         if (v instanceof Date) {
           const ms = v.getTime();
           if (Number.isNaN(ms)) throw bad(path, row, t, v, 'invalid Date');
-          return Math.floor(ms / 86_400_000);
-        }
-        if (typeof v === 'number' && Number.isInteger(v)) return v;
-        if (typeof v === 'string') {
-          const d = parseDateString(v);
-          if (d !== null) return d;
-        }
-        throw bad(path, row, t, v, "expected Date, 'YYYY-MM-DD' or days since epoch");
+          days = Math.floor(ms / 86_400_000);
+        } else if (typeof v === 'number' && Number.isInteger(v)) days = v;
+        else if (typeof v === 'string') days = parseDateString(v);
+        if (days === null) throw bad(path, row, t, v, "expected Date, 'YYYY-MM-DD' or days since epoch");
+        if (days < MIN_DATE_DAYS || days > MAX_DATE_DAYS) throw bad(path, row, t, v, 'outside 0001-01-01..9999-12-31');
+        return days;
       }
       case 'timestamp':
       case 'timestamp_ntz': {
+        let us: bigint | null = null;
         if (v instanceof Date) {
           const ms = v.getTime();
           if (Number.isNaN(ms)) throw bad(path, row, t, v, 'invalid Date');
-          return BigInt(ms) * 1000n;
+          us = BigInt(ms) * 1000n;
+        } else if (typeof v === 'bigint') us = v;
+        else if (typeof v === 'number' && Number.isInteger(v)) us = BigInt(v) * 1000n;
+        else if (typeof v === 'string') us = parseTimestampString(v);
+        if (us === null) throw bad(path, row, t, v, 'expected Date, ISO-8601 string, bigint microseconds or number milliseconds');
+        if (us < MIN_TIMESTAMP_MICROS || us > MAX_TIMESTAMP_MICROS) {
+          throw bad(path, row, t, v, 'outside 0001-01-01T00:00:00..9999-12-31T23:59:59.999999');
         }
-        if (typeof v === 'bigint') return v;
-        if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v) * 1000n;
-        if (typeof v === 'string') {
-          const us = parseTimestampString(v);
-          if (us !== null) return us;
-        }
-        throw bad(path, row, t, v, 'expected Date, ISO-8601 string, bigint microseconds or number milliseconds');
+        return us;
       }
       default: {
         const d = decimalParams(t);
