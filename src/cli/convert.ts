@@ -31,11 +31,11 @@ function hexBytes(text: string): Uint8Array | null {
 }
 
 /**
- * One CSV field as a value of Delta type `t`. An unquoted empty field is null; a quoted empty field is '' for
- * string columns (null otherwise). Nested types are written as JSON in the field.
+ * One CSV field as a value of Delta type `t`. null (an unquoted empty field or the null marker) is null; an empty
+ * (quoted) field is '' for string columns, null otherwise. Nested types are written as JSON in the field.
  */
-export function fromCsvField(text: string, quoted: boolean, t: DataType, w: Where): unknown {
-  if (text === '' && (!quoted || t !== 'string')) return null;
+export function fromCsvField(text: string | null, t: DataType, w: Where): unknown {
+  if (text === null || (text === '' && t !== 'string')) return null;
   if (typeof t !== 'string') {
     let parsed: unknown;
     try {
@@ -121,7 +121,7 @@ export function fromJsonValue(v: unknown, t: DataType, w: Where): unknown {
       case 'float':
       case 'double':
         if (typeof v === 'number') return v;
-        if (typeof v === 'string') return fromCsvField(v, true, t, w);
+        if (typeof v === 'string') return fromCsvField(v, t, w);
         return fail(w, t, text());
       case 'boolean':
         if (typeof v === 'boolean') return v;
@@ -134,10 +134,10 @@ export function fromJsonValue(v: unknown, t: DataType, w: Where): unknown {
       case 'timestamp':
       case 'timestamp_ntz':
         if (typeof v !== 'string') return fail(w, t, text(), 'expected a JSON string');
-        return fromCsvField(v, true, t, w);
+        return fromCsvField(v, t, w);
       default:
         if (typeof v !== 'string' && typeof v !== 'number') return fail(w, t, text());
-        return fromCsvField(String(v), true, t, w);
+        return fromCsvField(String(v), t, w);
     }
   }
   if (t.type === 'struct') {
@@ -163,7 +163,7 @@ export function fromJsonValue(v: unknown, t: DataType, w: Where): unknown {
       : fail(w, t, text(), 'expected a JSON object or [key, value] pairs');
   return pairs.map(([k, val]) => [
     typeof k === 'string' && t.keyType !== 'string' && typeof t.keyType === 'string'
-      ? fromCsvField(k, true, t.keyType, { ...w, column: `${w.column}.key` })
+      ? fromCsvField(k, t.keyType, { ...w, column: `${w.column}.key` })
       : fromJsonValue(k, t.keyType, { ...w, column: `${w.column}.key` }),
     fromJsonValue(val, t.valueType, { ...w, column: `${w.column}.value` }),
   ]);

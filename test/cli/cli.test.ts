@@ -232,7 +232,7 @@ describe('errors: exit 1 with one line on stderr', () => {
     const f2 = join(tempDir('deltats-cli-data-'), 'bad2.csv');
     writeFileSync(f2, 'id,name\n1,"unterminated\n');
     const r2 = await cli(['import', dir, f2]);
-    expect(oneLine(r2.stderr)).toBe(`deltats: ${f2}:2:2: unterminated quoted field`);
+    expect(oneLine(r2.stderr)).toBe(`deltats: ${f2}:2: quoted field not closed (it runs to the end of the file)`);
   });
 
   it('usage errors: unknown command / option, missing argument', async () => {

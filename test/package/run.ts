@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     expect(/^Usage: deltats <command>/m.test(out), `--help printed no usage:\n${tail(out)}`);
   });
 
-  await check('npx deltats create, import, cat', async () => {
+  await check('npx deltats create, import, cat; import creates a table from a CSV', async () => {
     writeFileSync(join(app, 'people.csv'), 'id,name\n1,ada\n2,"grace, rear admiral"\n');
     await mustRun('npx', ['--no-install', 'deltats', 'create', './people', '--schema', 'id:long not null,name:string'], app);
     const imp = await mustRun('npx', ['--no-install', 'deltats', 'import', './people', 'people.csv', '--json'], app);
@@ -160,6 +160,10 @@ async function main(): Promise<void> {
     const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { id: number; name: string });
     const names = rows.map((r) => `${r.id}:${r.name}`).sort();
     expect(JSON.stringify(names) === JSON.stringify(['1:ada', '2:grace, rear admiral']), `cat printed ${out}`);
+    const created = await mustRun('npx', ['--no-install', 'deltats', 'import', './inferred', 'people.csv', '--json'], app);
+    const info = JSON.parse(created) as { created: boolean; schema: { fields: Array<{ name: string; type: unknown }> } };
+    const cols = info.schema.fields.map((f) => `${f.name}:${String(f.type)}`).join(',');
+    expect(info.created && cols === 'id:long,name:string', `import into a new table: ${created}`);
   });
 }
 
