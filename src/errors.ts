@@ -70,8 +70,11 @@ export class DataFileNotFoundError extends DeltaError {
 
 /** Storage failure with the store location named (bucket/key or path). */
 export class StorageError extends DeltaError {
-  constructor(message: string, readonly location?: string, options?: { cause?: unknown }) {
+  /** True when the store knows a failed write left nothing behind (so a failed commit write did not land). */
+  readonly notWritten: boolean;
+  constructor(message: string, readonly location?: string, options?: { cause?: unknown; notWritten?: boolean }) {
     super(location ? `${message}: ${location}` : message, options);
+    this.notWritten = options?.notWritten ?? false;
   }
 }
 

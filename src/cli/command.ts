@@ -33,6 +33,8 @@ export interface Command {
   usage: string;
   /** Per-option help lines: [flag text, description]. */
   optionHelp: Array<[string, string]>;
+  /** Paragraphs printed after the options (risks, what to do when ...). */
+  notes?: string[];
   examples: string[];
   options: OptionSpecs;
   /** Names of the required positional arguments, in order. */

@@ -75,6 +75,7 @@ export function commandHelp(c: Command): string {
     '',
     c.summary,
     ...(c.optionHelp.length ? ['', 'Options:', helpBlock(c.optionHelp)] : []),
+    ...(c.notes ?? []).flatMap((n) => ['', n]),
     '',
     'Global options:',
     helpBlock(GLOBAL_HELP),

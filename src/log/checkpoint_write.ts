@@ -219,7 +219,14 @@ const UNIT_MS: Record<string, number> = {
  * Parse a Spark calendar interval as Delta table properties use it (`interval 1 week`, `interval 7 days`,
  * `interval 1 day 12 hours`, `30 days`) into milliseconds. Throws InvalidArgumentError naming `property`.
  */
-export function parseIntervalMs(text: string, property: string): number {
+export function parseIntervalMs(value: unknown, property: string): number {
+  if (typeof value !== 'string') {
+    // metaData.configuration is a map of strings (PROTOCOL.md "Change Metadata"); a number here is malformed.
+    throw new InvalidArgumentError(
+      `table property ${property} = ${JSON.stringify(value)} (${typeof value}) is not an interval string (expected e.g. 'interval 7 days')`,
+    );
+  }
+  const text = value;
   const s = text.trim().toLowerCase().replace(/^interval\s+/, '');
   const re = /(-?\d+(?:\.\d+)?)\s*(weeks?|days?|hours?|minutes?|mins?|seconds?|secs?|milliseconds?|ms|microseconds?|us)\b/gy;
   let total = 0;

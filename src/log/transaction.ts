@@ -11,7 +11,7 @@ import { Snapshot } from './snapshot.js';
 import { assertWritable, writerUsesV2Checkpoints } from './features.js';
 import { writeCheckpoint } from './checkpoint_write.js';
 import type { ObjectStore } from '../storage/store.js';
-import { CommitFailedError, CommitOutcomeUnknownError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { CommitFailedError, CommitOutcomeUnknownError, InvalidArgumentError, NotFoundError, StorageError } from '../errors.js';
 import { ENGINE_INFO } from '../version.js';
 
 export interface TransactionOptions {
@@ -180,6 +180,7 @@ export class Transaction {
     try {
       return await this.store.putIfAbsent(path, bytes);
     } catch (e) {
+      if (e instanceof StorageError && e.notWritten) throw e; // known not landed
       failure = e;
     }
     const unknown = (detail: string, cause: unknown): CommitOutcomeUnknownError =>

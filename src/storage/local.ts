@@ -80,10 +80,16 @@ export class LocalStore implements ObjectStore {
       fh = await fsp.open(tmp, flags, 0o644);
     }
     try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      // A failed write (ENOSPC, EIO) must not leave its temp file behind.
+      await removeQuietly(tmp);
+      throw e;
     }
     return tmp;
   }
@@ -98,24 +104,52 @@ export class LocalStore implements ObjectStore {
     } catch (e) {
       throw this.wrap(e, rel);
     } finally {
-      if (tmp) await fsp.rm(tmp, { force: true });
+      if (tmp) await removeQuietly(tmp);
     }
   }
 
   async putIfAbsent(rel: string, data: Uint8Array): Promise<boolean> {
     const target = this.abs(rel);
     let tmp: string | undefined;
+    let linked = false;
     try {
       tmp = await this.writeTemp(target, data);
       await fsp.link(tmp, target);
+      linked = true;
       await syncDir(path.dirname(target));
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw this.wrap(e, rel);
+      // Before the link nothing is visible under the target name: the write certainly did not happen.
+      throw this.wrap(e, rel, !linked);
     } finally {
-      if (tmp) await fsp.rm(tmp, { force: true });
+      if (tmp) await removeQuietly(tmp);
     }
+  }
+
+  /** Temp files of writes that crashed (or failed to clean up), older than `olderThan`, in any folder. */
+  async staleTempFiles(olderThan: number): Promise<ObjectMeta[]> {
+    const out: ObjectMeta[] = [];
+    const walk = async (dirRel: string): Promise<void> => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fsp.readdir(dirRel ? this.abs(dirRel) : this.root, { withFileTypes: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw this.wrap(e, dirRel);
+      }
+      for (const ent of entries) {
+        const rel = dirRel ? `${dirRel}/${ent.name}` : ent.name;
+        if (ent.isDirectory()) await walk(rel);
+        else if (ent.isFile() && ent.name.startsWith(TEMP_PREFIX)) {
+          const st = await fsp.stat(this.abs(rel)).catch(() => null);
+          if (st && st.mtime.getTime() < olderThan) out.push({ path: rel, size: st.size, lastModified: st.mtime });
+        }
+      }
+    };
+    await walk('');
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectMeta> {
@@ -168,13 +202,18 @@ export class LocalStore implements ObjectStore {
     await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
   }
 
-  private wrap(e: unknown, rel: string): Error {
+  private wrap(e: unknown, rel: string, notWritten = false): Error {
     const code = (e as NodeJS.ErrnoException).code;
     const loc = path.join(this.root, rel);
-    if (code === 'ENOENT') return new NotFoundError(loc);
+    if (code === 'ENOENT' && !notWritten) return new NotFoundError(loc);
     if (e instanceof StorageError) return e;
-    return new StorageError(`local storage error (${code ?? String(e)})`, loc, { cause: e });
+    return new StorageError(`local storage error (${code ?? String(e)})`, loc, { cause: e, notWritten });
   }
+}
+
+async function removeQuietly(file: string): Promise<void> {
+  // Best effort: a temp file that cannot be removed now is found by VACUUM (staleTempFiles).
+  await fsp.rm(file, { force: true }).catch(() => undefined);
 }
 
 async function syncDir(dir: string): Promise<void> {

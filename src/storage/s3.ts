@@ -481,6 +481,7 @@ export class S3Store implements ObjectStore {
   /** One conditional PUT (with retries). True = created, false = the object already existed (HTTP 412). */
   private async conditionalPut(Key: string, data: Uint8Array): Promise<boolean> {
     let ambiguous = false;
+    let refused = false;
     const created = await this.retry(
       'PutObject (If-None-Match)',
       Key,
@@ -491,14 +492,22 @@ export class S3Store implements ObjectStore {
           );
           return true;
         } catch (e) {
-          if (errInfo(e).status === 412) return false;
+          const status = errInfo(e).status;
+          if (status === 412) return false;
+          // A definite 4xx answer (access denied, bad request...) means this attempt was not applied.
+          refused = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
           throw e;
         }
       },
       () => {
         ambiguous = true;
       },
-    );
+    ).catch((e: unknown) => {
+      if (refused && !ambiguous && e instanceof StorageError) {
+        throw new StorageError(e.message, undefined, { cause: e.cause, notWritten: true });
+      }
+      throw e;
+    });
     if (created || !ambiguous) return created;
     // An earlier attempt failed after it may have reached the server, and now the key exists: it may be our own
     // write. Identical bytes mean it is ours (a Delta commit carries a timestamp and commitInfo, so another

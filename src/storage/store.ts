@@ -34,6 +34,11 @@ export interface ObjectStore {
   delete(path: string): Promise<void>;
   /** Delete many objects (batched where the backend can). */
   deleteMany(paths: string[]): Promise<void>;
+  /**
+   * Leftovers of this store's own failed writes (e.g. local temp files) last modified before `olderThan` (epoch ms):
+   * never visible to list(), never referenced by a table; VACUUM deletes them. Absent when the backend leaves none.
+   */
+  staleTempFiles?(olderThan: number): Promise<ObjectMeta[]>;
 }
 
 export async function listAll(store: ObjectStore, prefix: string, options?: ListOptions): Promise<ObjectMeta[]> {

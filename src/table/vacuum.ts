@@ -8,6 +8,7 @@ import { Transaction } from '../log/transaction.js';
 import { parseIntervalMs } from '../log/checkpoint_write.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ObjectMeta, ObjectStore } from '../storage/store.js';
+import type { Snapshot } from '../log/snapshot.js';
 import type { DeltaTable } from './table.js';
 import { latestOf } from './restore.js';
 import type { ProgressCallback } from './progress.js';
@@ -38,6 +39,8 @@ export interface VacuumResult {
   retentionHours: number;
   /** Version of the VACUUM END commit (absent for dry runs). */
   version?: number;
+  /** Stale temp files of failed writes deleted (or that would be), store-relative; not counted in `bytes`. */
+  tempFilesDeleted: string[];
 }
 
 /** The table's configured file retention in ms (`delta.deletedFileRetentionDuration`, default 7 days). */
@@ -56,6 +59,16 @@ export function isHiddenPath(path: string): boolean {
   const file = segs.pop()!;
   if (file.startsWith('_') || file.startsWith('.')) return true;
   return segs.some((s) => s.startsWith('.') || (s.startsWith('_') && !s.includes('=')));
+}
+
+/** Every file a version inside the window can reference: live files, tombstones newer than the cutoff, their DVs. */
+function referencedFiles(snapshot: Snapshot, store: ObjectStore, cutoff: number): Set<string> {
+  const referenced = new Set<string>();
+  for (const a of snapshot.activeFiles() as Add[]) addReferenced(referenced, store, a.path, a.deletionVector);
+  for (const r of snapshot.tombstones() as Remove[]) {
+    if ((r.deletionTimestamp ?? 0) > cutoff) addReferenced(referenced, store, r.path, r.deletionVector);
+  }
+  return referenced;
 }
 
 function addReferenced(out: Set<string>, store: ObjectStore, path: string, dv?: DeletionVectorDescriptor | null): void {
@@ -100,12 +113,7 @@ export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Pr
   const now = options.now ?? Date.now();
   const cutoff = now - retentionMs;
 
-  // Every file a version inside the window can reference: live files, tombstones newer than the cutoff, their DVs.
-  const referenced = new Set<string>();
-  for (const a of snapshot.activeFiles() as Add[]) addReferenced(referenced, store, a.path, a.deletionVector);
-  for (const r of snapshot.tombstones() as Remove[]) {
-    if ((r.deletionTimestamp ?? 0) > cutoff) addReferenced(referenced, store, r.path, r.deletionVector);
-  }
+  const referenced = referencedFiles(snapshot, store, cutoff);
 
   options.onProgress?.({ phase: 'listing files', done: 0, total: 0 });
   const candidates: ObjectMeta[] = [];
@@ -116,13 +124,22 @@ export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Pr
     candidates.push(m);
   }
   candidates.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // Leftovers of failed writes (local temp files): no version references them, so they go without a commit, first:
+  // on a full disk they are what frees the room the VACUUM START commit needs.
+  const temps = (await store.staleTempFiles?.(cutoff)) ?? [];
   const bytes = candidates.reduce((s, m) => s + m.size, 0);
-  const filesDeleted = candidates.map((m) => m.path);
-  const result: VacuumResult = { filesDeleted, bytes, dryRun: Boolean(options.dryRun), retentionHours: retentionMs / HOUR_MS };
+  const result: VacuumResult = {
+    filesDeleted: candidates.map((m) => m.path),
+    bytes,
+    dryRun: Boolean(options.dryRun),
+    retentionHours: retentionMs / HOUR_MS,
+    tempFilesDeleted: temps.map((m) => m.path),
+  };
   if (options.dryRun) return result;
+  if (temps.length) await store.deleteMany(temps.map((m) => m.path));
 
   // Spark records VACUUM START / VACUUM END commits (commitInfo only) around the deletion.
-  await new Transaction(store, snapshot, {
+  const start = await new Transaction(store, snapshot, {
     operation: 'VACUUM START',
     operationParameters: {
       retentionCheckEnabled: !options.force,
@@ -132,6 +149,13 @@ export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Pr
     operationMetrics: { numFilesToDelete: candidates.length, sizeOfDataToDelete: bytes },
     skipCheckpoint: true,
   }).commit();
+  // Files listed above may have been written by writers that committed them since (the commits VACUUM START rebased
+  // over, or later ones): with a short retention they are candidates. Drop every file a version since references.
+  const since = referencedFiles(await start.snapshot.update(), store, cutoff);
+  const kept = candidates.filter((m) => !since.has(m.path));
+  result.filesDeleted = kept.map((m) => m.path);
+  result.bytes = kept.reduce((s, m) => s + m.size, 0);
+  const filesDeleted = result.filesDeleted;
 
   let done = 0;
   options.onProgress?.({ phase: 'deleting files', done, total: filesDeleted.length });
