@@ -9,7 +9,7 @@ import { DeltaTable } from '../src/table/table.js';
 import { DeltaSource } from '../src/streaming/source.js';
 import { DeltaSink } from '../src/streaming/sink.js';
 import { runStream } from '../src/streaming/runner.js';
-import { filterRows } from '../src/table/arrow_take.js';
+import { filterRows } from '../src/schema/access/take.js';
 import type { StructType } from '../src/schema/types.js';
 
 const LATENCY_COMMITS = Number(process.env.DELTATS_BENCH_LATENCY_COMMITS ?? 1000);

@@ -87,6 +87,23 @@ export class NotFoundError extends StorageError {
 /** Bad argument from the caller (malformed predicate, option out of range, ...). */
 export class InvalidArgumentError extends DeltaError {}
 
+/**
+ * A bad expression (syntax, unknown column, type mismatch) or a value it cannot compute (integer overflow).
+ * `position` is the 1-based character offset of the offending token in `expression` when it came from SQL text.
+ */
+export class ExpressionError extends InvalidArgumentError {
+  constructor(
+    message: string,
+    readonly expression?: string,
+    readonly position?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Integer / decimal arithmetic or a cast overflowed its result type (never wrapped or saturated silently). */
+export class ArithmeticOverflowError extends ExpressionError {}
+
 /** Base of the optimistic-concurrency conflicts (PROTOCOL.md does not define these; they follow Delta/Spark's names). */
 export class ConcurrentModificationError extends DeltaError {
   constructor(message: string, readonly winningVersion?: number) {

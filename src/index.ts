@@ -3,8 +3,44 @@ export { DeltaTable } from './table/table.js';
 export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './table/table.js';
 export { Scan } from './table/scan.js';
 export type { ScanOptions } from './table/scan.js';
-export { col, lit, and, or, not, dateLit, timestampLit, parsePredicate, exprToString } from './table/expr.js';
-export type { Expr, Literal } from './table/expr.js';
+
+// Expressions (filters, replaceWhere, and the engine DML and streaming queries build on)
+export {
+  col,
+  lit,
+  and,
+  or,
+  not,
+  when,
+  call,
+  fn,
+  interval,
+  dateLit,
+  timestampLit,
+  parsePredicate,
+  parseExpression,
+  exprToString,
+  compileExpression,
+  compilePredicate,
+  CompiledExpression,
+  referencedColumns,
+  resolveColumn,
+  resolveRef,
+} from './expr/index.js';
+export type {
+  Expr,
+  Literal,
+  ColumnRef,
+  ExprInput,
+  ExprNode,
+  LiteralValue,
+  Relation,
+  ResolvedColumn,
+  ResolvedRef,
+  Scope,
+  ScopeInput,
+  SqlType,
+} from './expr/index.js';
 
 // Maintenance
 export { vacuum } from './table/vacuum.js';

@@ -5,7 +5,7 @@ import type { Action, Add } from '../log/actions.js';
 import { Transaction } from '../log/transaction.js';
 import { columnMappingMode } from '../schema/column_mapping.js';
 import { CommitOutcomeUnknownError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
-import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from './expr.js';
+import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
 import { writeDataFiles } from './writer.js';

@@ -8,23 +8,24 @@ import { type FileStats, type StatValue, parseStats } from './stats.js';
 import {
   type CoercedLiteral,
   type ComparisonOp,
-  type Expr,
-  type Literal,
-  type Operand,
-  type ResolvedColumn,
-  coerceLiteral,
-  resolveColumn,
-} from './expr.js';
-import { TRUE, compareWithLiteral, flipOp, inList, not3 } from './evaluate.js';
-import {
   type Domain,
+  type Expr,
   type Key,
+  type Literal,
+  type ResolvedColumn,
+  TRUE,
+  coerceLiteral,
   compareKeys,
+  compareWithLiteral,
   domainOf,
+  flipOp,
+  inList,
+  not3,
   numberToRational,
   parseTimestampText,
   rescale,
-} from './typed_values.js';
+  resolveColumn,
+} from '../expr/index.js';
 
 export interface PruningContext {
   /** Logical table schema. */
@@ -43,9 +44,11 @@ export interface PruningContext {
 // NOT(a < b) <=> a >= b since both are NULL exactly when an operand is NULL).
 
 type Leaf =
-  | { kind: 'cmp'; op: ComparisonOp; left: Operand; right: Operand }
-  | { kind: 'in'; operand: Operand; values: Literal[]; negated: boolean }
-  | { kind: 'isNull'; operand: Operand; negated: boolean };
+  | { kind: 'cmp'; op: ComparisonOp; left: Expr; right: Expr }
+  | { kind: 'in'; operand: Expr; values: Expr[]; negated: boolean }
+  | { kind: 'isNull'; operand: Expr; negated: boolean }
+  /** Any other expression (arithmetic, functions, LIKE, CASE, a boolean column ...): nothing is proven, keep the file. */
+  | { kind: 'opaque' };
 
 type Nnf = { kind: 'and' | 'or'; children: Nnf[] } | Leaf;
 
@@ -66,6 +69,8 @@ function toNnf(e: Expr, neg: boolean): Nnf {
       return { kind: 'in', operand: e.operand, values: e.values, negated: neg };
     case 'isNull':
       return { kind: 'isNull', operand: e.operand, negated: e.negated !== neg };
+    default:
+      return { kind: 'opaque' };
   }
 }
 
@@ -197,8 +202,9 @@ function isPartition(ctx: PruningContext, r: ResolvedColumn): boolean {
 /** May some row of the file make `leaf` TRUE? */
 function leafMay(ff: FileFacts, leaf: Leaf): boolean {
   const { schema } = ff.ctx;
+  if (leaf.kind === 'opaque') return true;
   // Normalize to column-vs-literal.
-  let column: Operand;
+  let column: Expr;
   let op: ComparisonOp | null = null;
   let lits: Literal[] = [];
   if (leaf.kind === 'cmp') {
@@ -215,7 +221,10 @@ function leafMay(ff: FileFacts, leaf: Leaf): boolean {
     }
   } else {
     column = leaf.operand;
-    if (leaf.kind === 'in') lits = leaf.values;
+    if (leaf.kind === 'in') {
+      if (!leaf.values.every((v) => v.kind === 'literal')) return true;
+      lits = leaf.values as Literal[];
+    }
   }
   if (column.kind !== 'column') return true; // literal-only leaf: not worth proving anything
   const r = resolveColumn(schema, column.path);
@@ -338,15 +347,4 @@ export function fileMayMatch(add: Add, expr: Expr, ctx: PruningContext): boolean
   const stats = statsOf(ff);
   if (stats && stats.numRecords === 0) return false; // an empty file has no matching row
   return may(ff, toNnf(expr, false));
-}
-
-/** Convenience: the files of `adds` that may hold rows matching `expr`. */
-export function pruneFiles(adds: readonly Add[], expr: Expr, ctx: PruningContext): Add[] {
-  const nnf = toNnf(expr, false);
-  return adds.filter((add) => {
-    const ff: FileFacts = { add, ctx, stats: undefined };
-    const stats = statsOf(ff);
-    if (stats && stats.numRecords === 0) return false;
-    return may(ff, nnf);
-  });
 }

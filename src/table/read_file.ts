@@ -21,7 +21,7 @@ import { buildData } from '../schema/vectors.js';
 import type { Value } from '../schema/access/get.js';
 import type { ObjectStore } from '../storage/store.js';
 import { parquetColumnNames, readParquet } from '../storage/parquet.js';
-import { takeRows } from './arrow_take.js';
+import { takeRows } from '../schema/access/take.js';
 
 export interface ReadDataFileArgs {
   store: ObjectStore;

@@ -17,12 +17,11 @@ import { objectsToArrow } from '../schema/objects.js';
 import { writeDataFiles, type DataFileOptions } from './writer.js';
 import { Scan, type ScanOptions } from './scan.js';
 import { DeltaSource, type DeltaSourceOptions } from '../streaming/source.js';
-import { parsePredicate, exprToString, validateExpr, type Expr } from './expr.js';
+import { evaluateMask, exprToString, parsePredicate, validateExpr, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
 import { columnMappingMode } from '../schema/column_mapping.js';
-import { filterRows } from './arrow_take.js';
-import { evaluateMask } from './evaluate.js';
+import { filterRows } from '../schema/access/take.js';
 import { InvalidArgumentError, SchemaMismatchError, TableExistsError, TableNotFoundError } from '../errors.js';
 
 export type WriteData = Table | RecordBatch | RecordBatch[] | Record<string, unknown>[];

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../storage/store.js';
 import { writeParquet, type ParquetCompression } from '../storage/parquet.js';
 import { serializePartitionColumn, partitionPath, addPathFor } from '../schema/partition_values.js';
 import { collectStats } from './stats.js';
-import { takeRows } from './arrow_take.js';
+import { takeRows } from '../schema/access/take.js';
 import { InvalidArgumentError } from '../errors.js';
 import { ENGINE_INFO } from '../version.js';
 

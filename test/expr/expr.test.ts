@@ -13,9 +13,9 @@ import {
   timestampLit,
   validateExpr,
   type Expr,
-} from '../../src/table/expr.js';
+} from '../../src/expr/index.js';
 import { formatTimestamp } from '../../src/schema/values.js';
-import { compareStrings, parseTimestampText } from '../../src/table/typed_values.js';
+import { compareStrings, parseTimestampText } from '../../src/expr/index.js';
 import type { StructType } from '../../src/schema/types.js';
 
 const schema: StructType = {

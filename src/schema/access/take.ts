@@ -1,9 +1,9 @@
 // takeRows / filterRows: gather rows of Arrow data by index, for every Arrow type deltats produces (apache-arrow JS
 // has no compute kernels). Used to split writes by partition and to apply filters and deletion vectors on read.
 import { Data, makeData, RecordBatch, Struct, Table, Type, type DataType } from 'apache-arrow';
-import { InvalidArgumentError } from '../errors.js';
-import { validityOf } from '../schema/access/validity.js';
-import { bitAt, fixedValues } from '../schema/access/view.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { validityOf } from './validity.js';
+import { bitAt, fixedValues } from './view.js';
 
 type Indices = Int32Array | Uint32Array | number[];
 

@@ -1,5 +1,5 @@
 // Comparable values by Delta type ("keys"): exact decimals, bigint longs and timestamp micros, code-point
-// string order, date/timestamp text parsing. Pure functions shared by expr/pruning/evaluate; no I/O.
+// string order, date/timestamp text parsing. Pure functions shared by the expression engine and pruning; no I/O.
 import { decimalParams } from '../schema/json.js';
 import type { DataType } from '../schema/types.js';
 import { MICROS_PER_DAY, daysFromCivil, floorDiv } from '../schema/values.js';
@@ -96,10 +96,6 @@ export function compareKeys(a: Key, b: Key): number {
   }
   // boolean: false < true
   return a === b ? 0 : a ? 1 : -1;
-}
-
-export function keysEqual(a: Key, b: Key): boolean {
-  return compareKeys(a, b) === 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -201,13 +197,6 @@ export function parseTimestampText(text: string): ParsedTimestamp | null {
     dateOnly: m[4] === undefined,
     fractionDigits: fracText.length,
   };
-}
-
-/** Days since epoch of `YYYY-MM-DD`; null when malformed. */
-export function parseDateText(text: string): number | null {
-  const p = parseTimestampText(text);
-  if (!p || !p.dateOnly) return null;
-  return Number(p.micros / MICROS_PER_DAY);
 }
 
 /** Decode a 128-bit little-endian two's complement integer from 4 uint32 words at `offset`. */

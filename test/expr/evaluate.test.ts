@@ -2,8 +2,8 @@ import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';
-import { evaluateMask, evaluateTruth, filterBatch } from '../../src/table/evaluate.js';
-import { col, dateLit, not, parsePredicate, timestampLit } from '../../src/table/expr.js';
+import { evaluateMask, evaluateTruth, filterBatch } from '../../src/expr/index.js';
+import { col, dateLit, not, parsePredicate, timestampLit } from '../../src/expr/index.js';
 
 function validity(vals: readonly unknown[]): { nullBitmap: Uint8Array; nullCount: number } {
   const bm = new Uint8Array(Math.ceil(vals.length / 8) + 8);

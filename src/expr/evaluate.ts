@@ -1,0 +1,184 @@
+// Evaluating expressions over Arrow data: compile against a schema (or named relations), read the referenced
+// columns of each batch through the value-access layer (sliced, chunked, nested, case-insensitive), and produce
+// values, a three-valued truth per row, a keep-mask, filtered rows, or an Arrow column. No I/O.
+import * as arrow from 'apache-arrow';
+import { ExpressionError } from '../errors.js';
+import { readValues, type Value } from '../schema/access/get.js';
+import { filterRows } from '../schema/access/take.js';
+import { pathValidityOf } from '../schema/access/validity.js';
+import type { DataType, StructType } from '../schema/types.js';
+import { buildData } from '../schema/vectors.js';
+import type { Expr } from './ast.js';
+import { compileNode, errorAt } from './compile.js';
+import { FALSE, NULL, TRUE } from './literal_keys.js';
+import type { Compiled, Input, Scope } from './compiled.js';
+import { parseExpression, parsePredicate } from './parse.js';
+import type { Relation, ResolvedRef } from './resolve.js';
+import { typeName, type SqlType } from './types.js';
+
+/** What an expression is compiled against: one table schema, or named relations (`t`, `s`) of a join / merge. */
+export type ScopeInput = StructType | readonly Relation[] | Scope;
+
+function scopeOf(s: ScopeInput): Scope {
+  if (Array.isArray(s)) return { relations: s as readonly Relation[] };
+  if ((s as StructType).type === 'struct') return { relations: [{ schema: s as StructType }] };
+  return s as Scope;
+}
+
+/** An expression compiled against a scope, ready to evaluate batch by batch. */
+export class CompiledExpression {
+  readonly type: SqlType;
+  constructor(
+    readonly expr: Expr,
+    readonly scope: Scope,
+    private readonly compiled: Compiled,
+  ) {
+    this.type = compiled.type;
+  }
+
+  /** Values for every row of `data` (one RecordBatch / Table per relation of the scope, in order). */
+  values(...data: (arrow.Table | arrow.RecordBatch)[]): Value[] {
+    if (data.length !== this.scope.relations.length) {
+      throw new ExpressionError(`expected ${this.scope.relations.length} input(s), one per relation, got ${data.length}`);
+    }
+    const tables = data.map((d) => (d instanceof arrow.Table ? d : new arrow.Table([d])));
+    const n = tables[0]!.numRows;
+    if (tables.some((t) => t.numRows !== n)) throw new ExpressionError('inputs of the relations must have the same number of rows');
+    if (tables.length === 1) {
+      const out: Value[] = [];
+      for (const batch of tables[0]!.batches) {
+        if (batch.numRows === 0) continue;
+        for (const v of this.compiled.evaluate(batchInput([batch], this.scope))) out.push(v);
+      }
+      return out;
+    }
+    // Several relations: rows align across the tables, whatever their batch boundaries.
+    return n === 0 ? [] : this.compiled.evaluate(tableInput(tables));
+  }
+
+  /** The result as an Arrow column of the expression's Delta type. */
+  toArrow(...data: (arrow.Table | arrow.RecordBatch)[]): arrow.Data {
+    const t = this.type;
+    if (typeof t === 'string' && (t === 'void' || t === 'interval')) {
+      throw new ExpressionError(`an expression of type ${typeName(t)} cannot be stored as a column: ${this.expr.kind}`);
+    }
+    return buildData(this.values(...data), t as DataType);
+  }
+
+  /** Three-valued truth per row (0 = FALSE, 1 = TRUE, 2 = NULL); the expression must be boolean. */
+  truth(...data: (arrow.Table | arrow.RecordBatch)[]): Uint8Array {
+    const v = this.values(...data);
+    const out = new Uint8Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = v[i] === true ? TRUE : v[i] === false ? FALSE : NULL;
+    return out;
+  }
+}
+
+/** Compile an expression (AST or SQL text) against a schema or relations; throws ExpressionError when invalid. */
+export function compileExpression(expr: Expr | string, scope: ScopeInput): CompiledExpression {
+  const e = typeof expr === 'string' ? parseExpression(expr) : expr;
+  const s = scopeOf(scope);
+  return new CompiledExpression(e, s, compileNode(e, s));
+}
+
+/** Compile a predicate: like compileExpression, and the result must be boolean. */
+export function compilePredicate(expr: Expr | string, scope: ScopeInput): CompiledExpression {
+  const e = typeof expr === 'string' ? parsePredicate(expr) : expr;
+  const c = compileExpression(e, scope);
+  if (c.type !== 'boolean' && c.type !== 'void') throw errorAt(e, `a predicate must be boolean, but this expression is ${typeName(c.type)}`);
+  return c;
+}
+
+/** Check that `expr` is a valid predicate over `schema` (columns exist, types compare); throws ExpressionError. */
+export function validateExpr(expr: Expr, schema: StructType): void {
+  compilePredicate(expr, schema);
+}
+
+function findChild(fields: readonly arrow.Field[], name: string): number {
+  let i = fields.findIndex((f) => f.name === name);
+  if (i < 0) {
+    const l = name.toLowerCase();
+    i = fields.findIndex((f) => f.name.toLowerCase() === l);
+  }
+  return i;
+}
+
+/** Values of a resolved (nested) column of one batch; rows under a null struct ancestor are null. */
+export function readColumn(batch: arrow.RecordBatch, ref: { path: readonly string[]; type: DataType }): Value[] {
+  const name = ref.path.join('.');
+  let data = batch.data as arrow.Data;
+  let fields = batch.schema.fields;
+  const ancestors: arrow.Data[] = [];
+  for (let k = 0; k < ref.path.length; k++) {
+    const idx = findChild(fields, ref.path[k]!);
+    if (idx < 0) throw new ExpressionError(`column '${name}' is not in the data (missing '${ref.path[k]}')`);
+    if (k > 0) ancestors.push(data);
+    data = data.children[idx]!;
+    const f = fields[idx]!;
+    if (k < ref.path.length - 1) {
+      if (f.type.typeId !== arrow.Type.Struct) throw new ExpressionError(`column '${name}': '${ref.path[k]}' is not a struct`);
+      fields = (f.type as arrow.Struct).children;
+    }
+  }
+  const values = readValues(data, ref.type, { loss: 'truncate', path: name });
+  if (ancestors.length) {
+    const valid = pathValidityOf(ancestors, data);
+    for (let i = 0; i < values.length; i++) if (!valid(i)) values[i] = null;
+  }
+  return values;
+}
+
+/** An Input over one batch per relation (aligned row for row); each column is read once. */
+export function batchInput(batches: readonly arrow.RecordBatch[], scope: Scope): Input {
+  const cache = new Map<string, Value[]>();
+  void scope;
+  return {
+    numRows: batches[0]!.numRows,
+    column(ref: ResolvedRef) {
+      const key = `${ref.relation}\u0000${ref.path.join('\u0000')}`;
+      let v = cache.get(key);
+      if (!v) {
+        v = readColumn(batches[ref.relation]!, ref);
+        cache.set(key, v);
+      }
+      return v;
+    },
+  };
+}
+
+/** An Input over whole tables (one per relation, aligned row for row), reading each column across its batches. */
+export function tableInput(tables: readonly arrow.Table[]): Input {
+  const cache = new Map<string, Value[]>();
+  return {
+    numRows: tables[0]!.numRows,
+    column(ref: ResolvedRef) {
+      const key = `${ref.relation}\u0000${ref.path.join('\u0000')}`;
+      let v = cache.get(key);
+      if (!v) {
+        v = tables[ref.relation]!.batches.flatMap((b) => readColumn(b, ref));
+        cache.set(key, v);
+      }
+      return v;
+    },
+  };
+}
+
+/**
+ * Per-row three-valued result of predicate `expr` (0 = FALSE, 1 = TRUE, 2 = NULL). Columns are looked up by the
+ * logical names of `schema` (exact, then case-insensitive); `schema` gives each column's Delta type.
+ */
+export function evaluateTruth(data: arrow.Table | arrow.RecordBatch, expr: Expr, schema: StructType): Uint8Array {
+  return compilePredicate(expr, schema).truth(data);
+}
+
+/** Keep-mask: 1 where `expr` is TRUE, 0 where it is FALSE or NULL (SQL WHERE semantics). */
+export function evaluateMask(data: arrow.Table | arrow.RecordBatch, expr: Expr, schema: StructType): Uint8Array {
+  const t = evaluateTruth(data, expr, schema);
+  for (let i = 0; i < t.length; i++) t[i] = t[i] === TRUE ? 1 : 0;
+  return t;
+}
+
+/** The rows for which `expr` is TRUE. */
+export function filterBatch(data: arrow.Table | arrow.RecordBatch, expr: Expr, schema: StructType): arrow.Table {
+  return filterRows(data, evaluateMask(data, expr, schema));
+}
