@@ -102,6 +102,32 @@ export function validateAction(raw: unknown, fileName: string, line?: number): A
       throw new ProtocolError(`field 'metaData.format' must be {provider, options}`, fileName, line);
     }
     if (!isObj(body.configuration)) throw new ProtocolError(`field 'metaData.configuration' must be an object`, fileName, line);
+    const conf = body.configuration as Obj;
+    for (const [k, v] of Object.entries(conf)) {
+      // A map of strings; numbers and booleans are read as their text, as Spark's JSON reader coerces them.
+      if (typeof v === 'number' || typeof v === 'boolean') conf[k] = String(v);
+      else if (typeof v !== 'string' && v !== null) {
+        throw new ProtocolError(`table property '${k}' in metaData.configuration must be a string`, fileName, line);
+      }
+    }
+    const bad = (body.partitionColumns as unknown[]).find((c) => typeof c !== 'string' || c === '');
+    if (bad !== undefined) {
+      throw new ProtocolError(`'metaData.partitionColumns' must hold column names, found ${JSON.stringify(bad)}`, fileName, line);
+    }
+  }
+  if (key === 'protocol') {
+    for (const f of ['minReaderVersion', 'minWriterVersion']) {
+      if (!Number.isInteger(body[f]) || (body[f] as number) < 1) {
+        throw new ProtocolError(`'protocol.${f}' must be a positive integer, got ${JSON.stringify(body[f])}`, fileName, line);
+      }
+    }
+    for (const f of ['readerFeatures', 'writerFeatures']) {
+      const v = body[f];
+      if (v === undefined || v === null) continue;
+      if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+        throw new ProtocolError(`'protocol.${f}' must be an array of feature names, got ${JSON.stringify(v)?.slice(0, 80)}`, fileName, line);
+      }
+    }
   }
   if (key === 'domainMetadata' && typeof body.removed !== 'boolean') body.removed = false;
   if (key === 'cdc' && (body.partitionValues === undefined || body.partitionValues === null)) body.partitionValues = {};
@@ -123,7 +149,12 @@ export function parseCommit(bytes: Uint8Array, fileName: string): Action[] {
       throw new ProtocolError(`malformed JSON: ${(e as Error).message}`, fileName, i + 1, { cause: e });
     }
     const a = validateAction(raw, fileName, i + 1);
-    if (a) out.push(a);
+    if (!a) continue;
+    // PROTOCOL.md "Change Metadata" / "Protocol Evolution": at most one metaData and one protocol action per version.
+    for (const k of ['metaData', 'protocol'] as const) {
+      if (k in a && out.some((b) => k in b)) throw new ProtocolError(`a commit may hold at most one '${k}' action, found a second`, fileName, i + 1);
+    }
+    out.push(a);
   }
   return out;
 }

@@ -48,6 +48,11 @@ export class Snapshot {
     this.metadata = state.metadata;
     this.schema = parseSchema(state.metadata.schemaString);
     this.partitionColumns = [...state.metadata.partitionColumns];
+    for (const c of this.partitionColumns) {
+      if (!this.schema.fields.some((f) => f.name === c)) {
+        throw new ProtocolError(`partition column '${c}' of ${where} is not a column of the table schema`);
+      }
+    }
     this.timestamp = timestamp;
     this.logSegment = segment;
     this.lastCommitDigest = lastCommitDigest;

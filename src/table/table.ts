@@ -89,9 +89,13 @@ export class DeltaTable {
     const schema = options.schema instanceof ArrowSchema ? fromArrowSchema(options.schema) : options.schema;
     // Validate by a round trip through the JSON form a reader will parse.
     const schemaString = serializeSchema(parseSchema(JSON.stringify(schema)));
+    assertFieldNames(schema, '');
     const partitionBy = options.partitionBy ?? [];
     validatePartitionColumns(schema, partitionBy);
     const properties = { ...(options.properties ?? {}) };
+    for (const [k, v] of Object.entries(properties)) {
+      if (typeof v !== 'string') throw new InvalidArgumentError(`table property '${k}' must be a string, got ${typeof v} ${JSON.stringify(v)}`);
+    }
     const protocol: Protocol = protocolFor({
       timestampNtz: usesType(schema, 'timestamp_ntz'),
       changeDataFeed: properties['delta.enableChangeDataFeed'] === 'true',
@@ -392,8 +396,31 @@ export function removeOf(add: Add, deletionTimestamp: number, dataChange = true)
   return r;
 }
 
+/** Column names are non-empty and unique within each struct, ignoring case (Spark's default resolution). */
+function assertFieldNames(t: DataType | StructType, path: string): void {
+  if (typeof t === 'string') return;
+  if (t.type === 'array') return assertFieldNames(t.elementType, path);
+  if (t.type === 'map') {
+    assertFieldNames(t.keyType, path);
+    return assertFieldNames(t.valueType, path);
+  }
+  const seen = new Map<string, string>();
+  for (const f of t.fields) {
+    const full = path ? `${path}.${f.name}` : f.name;
+    if (typeof f.name !== 'string' || f.name === '') throw new InvalidArgumentError(`schema has a column with an empty name${path ? ` in '${path}'` : ''}`);
+    const prior = seen.get(f.name.toLowerCase());
+    if (prior !== undefined) {
+      throw new InvalidArgumentError(`schema has column '${full}' twice (as '${prior}' and '${f.name}'; names are case-insensitive)`);
+    }
+    seen.set(f.name.toLowerCase(), f.name);
+    assertFieldNames(f.type, full);
+  }
+}
+
 function validatePartitionColumns(schema: StructType, partitionBy: string[]): void {
+  if (!Array.isArray(partitionBy)) throw new InvalidArgumentError('partitionBy must be an array of column names');
   for (const c of partitionBy) {
+    if (typeof c !== 'string') throw new InvalidArgumentError(`partition column ${JSON.stringify(c)} must be a column name (a string)`);
     const f = schema.fields.find((x) => x.name === c);
     if (!f) throw new InvalidArgumentError(`partition column '${c}' is not in the schema`);
     if (!isPrimitive(f.type) || f.type === 'binary') {
