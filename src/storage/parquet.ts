@@ -15,7 +15,7 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
-import { ProtocolError, UnsupportedFeatureError } from '../errors.js';
+import { ProtocolError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js';
 import { parquetSchema, readParquetFooter, schemaTree, type ParquetFooter, type ParquetSchemaNode } from './parquet_footer.js';
 import { floorDiv, readInt96Column } from './parquet_int96.js';
 import { isValid } from '../schema/access/validity.js';
@@ -66,8 +66,19 @@ export function writeParquet(table: Table, options: ParquetWriteOptions = {}): U
   if (options.rowGroupSize) b = b.setMaxRowGroupSize(options.rowGroupSize);
   if (options.createdBy) b = b.setCreatedBy(options.createdBy);
   if (options.keyValueMetadata) b = b.setKeyValueMetadata(new Map(Object.entries(options.keyValueMetadata)));
-  const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
-  return pw.writeParquet(wasmTable, b.build());
+  try {
+    const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
+    return pw.writeParquet(wasmTable, b.build());
+  } catch (e) {
+    // parquet-wasm refuses data Arrow JS accepted (invalid UTF-8 in a string column, nesting beyond its limit...).
+    throw new SchemaMismatchError(`the data cannot be encoded as Parquet (${parquetWasmMessage(e)}); nothing was written`);
+  }
+}
+
+/** parquet-wasm throws plain Errors or strings; keep its first line. */
+function parquetWasmMessage(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split('\n')[0]!.slice(0, 300);
 }
 
 export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {}): Table {
