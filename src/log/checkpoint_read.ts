@@ -1,7 +1,12 @@
 // Reads checkpoints (classic single-file, multi-part, V2 JSON/Parquet with sidecars) into Action[].
 // Goes through the ObjectStore and the Parquet seam only; does not decide which checkpoint to use (segment.ts).
-import { DataType, makeVector, util, type Data, type Field, type Table } from 'apache-arrow';
+import { DataType, type Data, type Field, type Table } from 'apache-arrow';
+import { readValues, type Value } from '../schema/access/get.js';
 import { validityOf } from '../schema/access/validity.js';
+import { fromArrowType } from '../schema/arrow.js';
+import { decimalParams } from '../schema/json.js';
+import type { DataType as DeltaType } from '../schema/types.js';
+import { floorDiv, formatDate, formatDecimal } from '../schema/values.js';
 import { ProtocolError } from '../errors.js';
 import { parquetColumnNames, readParquet } from '../storage/parquet.js';
 import type { ObjectStore } from '../storage/store.js';
@@ -15,37 +20,29 @@ const STATE_COLUMNS = ['protocol', 'metaData', 'txn', 'add', 'remove', 'domainMe
 
 type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
 
-/** Arrow value -> plain JS (BigInt -> number, maps -> objects, lists -> arrays, structs -> objects). */
-function toPlain(value: unknown, type: DataType): Plain {
-  if (value === null || value === undefined) return null;
-  if (DataType.isStruct(type)) {
-    const row = value as Record<string, unknown>;
+/** A value read by access/get.ts -> plain JS as in the JSON log (longs and decimals as numbers, maps as objects,
+ *  dates as YYYY-MM-DD, timestamps as ISO-8601 milliseconds, binary as base64). */
+function toPlain(value: Value, type: DeltaType): Plain {
+  if (value === null) return null;
+  if (typeof type === 'object') {
+    if (type.type === 'struct') {
+      const row = value as { [k: string]: Value };
+      const o: { [k: string]: Plain } = {};
+      for (const f of type.fields) o[f.name] = toPlain(row[f.name] ?? null, f.type);
+      return o;
+    }
+    if (type.type === 'array') return (value as Value[]).map((v) => toPlain(v, type.elementType));
     const o: { [k: string]: Plain } = {};
-    for (const f of type.children as Field[]) o[f.name] = toPlain(row[f.name], f.type);
+    for (const kv of value as Value[][]) o[String(toPlain(kv[0]!, type.keyType))] = toPlain(kv[1] ?? null, type.valueType);
     return o;
   }
-  if (DataType.isMap(type)) {
-    const entryType = (type.children[0] as Field).type as DataType;
-    const kv = entryType.children as Field[];
-    const o: { [k: string]: Plain } = {};
-    for (const [k, v] of value as Iterable<[unknown, unknown]>) o[String(k)] = toPlain(v, kv[1]!.type);
-    return o;
-  }
-  if (DataType.isList(type)) {
-    const child = (type.children[0] as Field).type;
-    const out: Plain[] = [];
-    for (const v of value as Iterable<unknown>) out.push(toPlain(v, child));
-    return out;
-  }
-  if (DataType.isDecimal(type)) {
-    return util.bigNumToNumber(value as Parameters<typeof util.bigNumToNumber>[0], type.scale);
-  }
-  if (DataType.isDate(type)) return typeof value === 'number' ? new Date(value).toISOString().slice(0, 10) : String(value);
-  if (DataType.isTimestamp(type)) return typeof value === 'number' ? new Date(value).toISOString() : String(value);
+  const dec = decimalParams(type);
+  if (dec) return Number(formatDecimal(value as bigint, dec.scale));
+  if (type === 'date') return formatDate(value as number);
+  if (type === 'timestamp' || type === 'timestamp_ntz') return new Date(Number(floorDiv(value as bigint, 1000n))).toISOString();
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
-  return String(value);
+  return value as Plain;
 }
 
 /** Drop null-valued fields so a checkpoint action looks like its JSON form (absent optional fields). */
@@ -135,8 +132,9 @@ function dataToPlain(data: Data, type: DataType): Plain[] {
     }
     return out;
   }
-  const vec = makeVector(data);
-  for (let i = 0; i < n; i++) out[i] = valid(i) ? toPlain(vec.get(i), type) : null;
+  const delta = fromArrowType(type, 'checkpoint');
+  const values = readValues(data, delta, { loss: 'truncate', path: 'checkpoint' });
+  for (let i = 0; i < n; i++) out[i] = toPlain(values[i] ?? null, delta);
   return out;
 }
 

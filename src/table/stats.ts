@@ -5,6 +5,7 @@ import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { decimalParams } from '../schema/json.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
 import { floorDiv, formatDate, formatDecimal } from '../schema/values.js';
+import { compareStrings } from '../expr/index.js';
 import { readValues, type Value } from '../schema/access/get.js';
 import { validityOf } from '../schema/access/validity.js';
 import { bytesAt, fixedValues, type BigIntArray, type NumberArray } from '../schema/access/view.js';
@@ -69,21 +70,6 @@ export function parseColumnPath(name: string): string[] {
   }
   parts.push(quoted ? cur : cur.trim());
   return parts;
-}
-
-/** Compare strings by Unicode code point (= UTF-8 byte order, as Spark compares UTF8String). */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (U+D800..U+DFFF) encode code points above U+FFFF: move them above U+E000..U+FFFF.
-    x = x >= 0xd800 && x <= 0xdfff ? x + 0x2000 : x >= 0xe000 ? x - 0x800 : x;
-    y = y >= 0xd800 && y <= 0xdfff ? y + 0x2000 : y >= 0xe000 ? y - 0x800 : y;
-    return x - y;
-  }
-  return a.length - b.length;
 }
 
 const ASCII_MAX = '\u007f';
@@ -173,7 +159,7 @@ function jsonOf(kind: Kind, t: DataType, v: Value): string | undefined {
 }
 
 function less(kind: Kind, a: Value, b: Value): boolean {
-  if (kind === 'string') return compareCodePoints(a as string, b as string) < 0;
+  if (kind === 'string') return compareStrings(a as string, b as string) < 0;
   return (a as number | bigint) < (b as number | bigint);
 }
 
@@ -225,7 +211,8 @@ function selectLeaves(schema: StructType, opts: CollectStatsOptions): Leaf[] {
   if (opts.statsColumns) {
     const wanted = opts.statsColumns.map(parseColumnPath);
     for (const l of leaves) {
-      l.withStats = wanted.some((w) => w.length <= l.path.length && w.every((p, i) => p === l.path[i]));
+      // names resolve as everywhere (expr/resolve.ts): exact or case-insensitive, like Spark's column resolution
+      l.withStats = wanted.some((w) => w.length <= l.path.length && w.every((p, i) => p === l.path[i] || p.toLowerCase() === l.path[i]!.toLowerCase()));
     }
   } else {
     const n = opts.numIndexedCols ?? DEFAULT_NUM_INDEXED_COLS;

@@ -7,11 +7,11 @@ import { readParquet, writeParquet } from '../../src/storage/parquet.js';
 import { castToSchema } from '../../src/schema/enforce.js';
 import {
   collectStats,
-  compareCodePoints,
   parseStats,
   truncateMaxString,
   truncateMinString,
 } from '../../src/table/stats.js';
+import { compareStrings } from '../../src/expr/index.js';
 
 const S = (fields: unknown[]): StructType => parseSchema(JSON.stringify({ type: 'struct', fields }));
 const F = (name: string, type: unknown, nullable = true) => ({ name, type, nullable, metadata: {} });
@@ -77,6 +77,9 @@ describe('collectStats', () => {
     expect(none).toEqual({ numRecords: 3, minValues: {}, maxValues: {}, nullCount: {} });
     const picked = JSON.parse(collectStats(table, SCHEMA, { partitionColumns: ['p'], statsColumns: ['s', 'st.y'] }));
     expect(picked.nullCount).toEqual({ s: 1, st: { y: { z: 2 } } });
+    // statsColumns resolve like every column name: case-insensitively
+    const cased = JSON.parse(collectStats(table, SCHEMA, { partitionColumns: ['p'], statsColumns: ['S', 'ST.Y'] }));
+    expect(cased.nullCount).toEqual({ s: 1, st: { y: { z: 2 } } });
     // Leaves inside structs count individually: l, i, f, d, dec, s, b, bin, dt, ts, ntz, st.x = 12.
     const twelve = JSON.parse(collectStats(table, SCHEMA, { partitionColumns: ['p'], numIndexedCols: 12 }));
     expect(twelve.nullCount.st).toEqual({ x: 2 });
@@ -92,9 +95,9 @@ describe('collectStats', () => {
     expect(truncateMaxString('ab\u00e9cd', 2)).toBe('ab' + String.fromCodePoint(0x10ffff));
     expect(truncateMaxString('abc', 5)).toBe('abc');
     const max = truncateMaxString('z'.repeat(33) + 'é', 32)!;
-    expect(compareCodePoints(max, 'z'.repeat(33) + 'é')).toBeGreaterThanOrEqual(0);
+    expect(compareStrings(max, 'z'.repeat(33) + 'é')).toBeGreaterThanOrEqual(0);
     // Code point (UTF-8) order, not UTF-16: U+FFFD sorts below U+1F600.
-    expect(compareCodePoints('\ufffd', '😀')).toBeLessThan(0);
+    expect(compareStrings('\ufffd', '😀')).toBeLessThan(0);
   });
 
   it('leaves max out when a float column holds NaN, min of the remaining values', () => {
