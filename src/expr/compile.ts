@@ -16,6 +16,7 @@ import { type ComparisonOp, type Expr, type Literal, positionOf } from './ast.js
 import type { Comparison, Compiled, Input, Scope } from './compiled.js';
 import { caster, roundHalfUp } from './cast.js';
 import { callFunction } from './functions.js';
+import { holds } from './literal_keys.js';
 import { digitsOf, literalRational, literalType } from './literals.js';
 import { exprToString, literalToString } from './print.js';
 import { type Relation, type ResolvedRef, resolveRef } from './resolve.js';
@@ -197,23 +198,6 @@ function coerceComparedLiteral(l: Literal, other: Compiled, otherExpr: Expr): Co
   if ((l.type === 'date' || l.type === 'timestamp') && !isDatetime(t)) return fail();
   if (l.type === 'binary' && t !== 'binary') return fail();
   return null;
-}
-
-function holds(op: ComparisonOp, c: number): boolean {
-  switch (op) {
-    case '=':
-      return c === 0;
-    case '!=':
-      return c !== 0;
-    case '<':
-      return c < 0;
-    case '<=':
-      return c <= 0;
-    case '>':
-      return c > 0;
-    case '>=':
-      return c >= 0;
-  }
 }
 
 function checkComparable(e: Expr, c: Compiled): void {

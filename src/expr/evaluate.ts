@@ -48,7 +48,7 @@ export class CompiledExpression {
       const out: Value[] = [];
       for (const batch of tables[0]!.batches) {
         if (batch.numRows === 0) continue;
-        for (const v of this.compiled.evaluate(batchInput([batch], this.scope))) out.push(v);
+        for (const v of this.compiled.evaluate(tableInput([new arrow.Table([batch])]))) out.push(v);
       }
       return out;
     }
@@ -63,6 +63,18 @@ export class CompiledExpression {
       throw new ExpressionError(`an expression of type ${typeName(t)} cannot be stored as a column: ${this.expr.kind}`);
     }
     return buildData(this.values(...data), t as DataType);
+  }
+
+  /** Keep-mask of a predicate: 1 where TRUE, 0 where FALSE or NULL (SQL WHERE semantics). */
+  mask(data: arrow.Table | arrow.RecordBatch): Uint8Array {
+    const t = this.truth(data);
+    for (let i = 0; i < t.length; i++) t[i] = t[i] === TRUE ? 1 : 0;
+    return t;
+  }
+
+  /** The rows of `data` for which the predicate is TRUE. */
+  filter(data: arrow.Table | arrow.RecordBatch): arrow.Table {
+    return filterRows(data, this.mask(data));
   }
 
   /** Three-valued truth per row (0 = FALSE, 1 = TRUE, 2 = NULL); the expression must be boolean. */
@@ -128,24 +140,6 @@ export function readColumn(batch: arrow.RecordBatch, ref: { path: readonly strin
   return values;
 }
 
-/** An Input over one batch per relation (aligned row for row); each column is read once. */
-export function batchInput(batches: readonly arrow.RecordBatch[], scope: Scope): Input {
-  const cache = new Map<string, Value[]>();
-  void scope;
-  return {
-    numRows: batches[0]!.numRows,
-    column(ref: ResolvedRef) {
-      const key = `${ref.relation}\u0000${ref.path.join('\u0000')}`;
-      let v = cache.get(key);
-      if (!v) {
-        v = readColumn(batches[ref.relation]!, ref);
-        cache.set(key, v);
-      }
-      return v;
-    },
-  };
-}
-
 /** An Input over whole tables (one per relation, aligned row for row), reading each column across its batches. */
 export function tableInput(tables: readonly arrow.Table[]): Input {
   const cache = new Map<string, Value[]>();
@@ -173,12 +167,10 @@ export function evaluateTruth(data: arrow.Table | arrow.RecordBatch, expr: Expr,
 
 /** Keep-mask: 1 where `expr` is TRUE, 0 where it is FALSE or NULL (SQL WHERE semantics). */
 export function evaluateMask(data: arrow.Table | arrow.RecordBatch, expr: Expr, schema: StructType): Uint8Array {
-  const t = evaluateTruth(data, expr, schema);
-  for (let i = 0; i < t.length; i++) t[i] = t[i] === TRUE ? 1 : 0;
-  return t;
+  return compilePredicate(expr, schema).mask(data);
 }
 
 /** The rows for which `expr` is TRUE. */
 export function filterBatch(data: arrow.Table | arrow.RecordBatch, expr: Expr, schema: StructType): arrow.Table {
-  return filterRows(data, evaluateMask(data, expr, schema));
+  return compilePredicate(expr, schema).filter(data);
 }

@@ -15,7 +15,6 @@ export type { SqlType } from './types.js';
 export type { ScopeInput } from './evaluate.js';
 export {
   CompiledExpression,
-  batchInput,
   tableInput,
   compileExpression,
   compilePredicate,

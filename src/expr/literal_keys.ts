@@ -111,7 +111,8 @@ export function flipOp(op: ComparisonOp): ComparisonOp {
   return FLIP[op];
 }
 
-function holds(op: ComparisonOp, c: number): boolean {
+/** Whether a comparison result `c` (<0, 0, >0) satisfies `op`. */
+export function holds(op: ComparisonOp, c: number): boolean {
   switch (op) {
     case '=':
       return c === 0;

@@ -6,7 +6,7 @@ import type { Snapshot } from '../log/snapshot.js';
 import type { StructType } from '../schema/types.js';
 import { toArrowSchema } from '../schema/arrow.js';
 import { columnMappingMode } from '../schema/column_mapping.js';
-import { filterBatch, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from '../expr/index.js';
+import { compilePredicate, parsePredicate, referencedColumnPaths, resolveColumn, type CompiledExpression, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
 import { tableToObjects } from './objects_out.js';
@@ -25,6 +25,7 @@ export interface ScanOptions {
 
 export class Scan implements AsyncIterable<RecordBatch> {
   readonly filter?: Expr;
+  private readonly predicate?: CompiledExpression;
   readonly columns: string[];
   private readonly readColumns: string[];
 
@@ -42,7 +43,8 @@ export class Scan implements AsyncIterable<RecordBatch> {
     });
     if (options.filter !== undefined) {
       this.filter = typeof options.filter === 'string' ? parsePredicate(options.filter) : options.filter;
-      validateExpr(this.filter, schema);
+      // compiled once per scan: every file is filtered by the same predicate (one CURRENT_TIMESTAMP)
+      this.predicate = compilePredicate(this.filter, schema);
     }
     const needed = new Set(this.columns);
     if (this.filter) for (const p of referencedColumnPaths(this.filter)) needed.add(resolveColumn(schema, p)!.path[0]!);
@@ -93,7 +95,7 @@ export class Scan implements AsyncIterable<RecordBatch> {
     while (inflight.length && remaining > 0) {
       let t = await inflight.shift()!;
       fill();
-      if (this.filter) t = filterBatch(t, this.filter, snap.schema);
+      if (this.predicate) t = this.predicate.filter(t);
       if (t.numRows === 0) continue;
       t = t.select(this.columns);
       if (t.numRows > remaining) t = t.slice(0, remaining);
