@@ -218,7 +218,12 @@ export function protocolFor(req: FeatureRequest = {}): Protocol {
     };
   }
   const readerFeatures = infos.filter((f) => f.kind === 'reader-writer').map((f) => f.name);
-  const writerFeatures = infos.map((f) => f.name);
+  // Writer 7 keeps the features writer 2 implied (appendOnly, invariants), as Spark does when it upgrades: Spark
+  // treats every NOT NULL column as an active `invariants` feature and refuses a writer-7 table that does not list
+  // it (DELTA_FEATURES_PROTOCOL_METADATA_MISMATCH), even for reads.
+  const writerFeatures = FEATURES.filter(
+    (f) => infos.includes(f) || (f.kind === 'writer' && f.legacyWriter !== undefined && f.legacyWriter <= 2),
+  ).map((f) => f.name);
   if (readerFeatures.length === 0) return { minReaderVersion: 1, minWriterVersion: 7, writerFeatures };
   return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures, writerFeatures };
 }

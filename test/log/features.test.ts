@@ -127,9 +127,17 @@ describe('protocolFor', () => {
       minReaderVersion: 3,
       minWriterVersion: 7,
       readerFeatures: ['deletionVectors', 'timestampNtz'],
-      writerFeatures: ['changeDataFeed', 'deletionVectors', 'timestampNtz'],
+      writerFeatures: ['appendOnly', 'invariants', 'changeDataFeed', 'deletionVectors', 'timestampNtz'],
     });
-    expect(protocolFor({ domainMetadata: true })).toEqual({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['domainMetadata'] });
+    expect(protocolFor({ domainMetadata: true })).toEqual({
+      minReaderVersion: 1,
+      minWriterVersion: 7,
+      writerFeatures: ['appendOnly', 'invariants', 'domainMetadata'],
+    });
+    // Found by interop: Spark 4.0 refused (even to read) a writer-7 table with a NOT NULL column whose writerFeatures
+    // lacked 'invariants': "DELTA_FEATURES_PROTOCOL_METADATA_MISMATCH ... enabled in metadata but not listed in
+    // protocol: invariants". Writer 7 keeps what writer 2 implied.
+    expect(protocolFor({ timestampNtz: true }).writerFeatures).toEqual(['appendOnly', 'invariants', 'timestampNtz']);
     for (const p of [protocolFor({ timestampNtz: true }), protocolFor({ deletionVectors: true, v2Checkpoint: true })]) {
       expect(() => assertWritable(p, md())).not.toThrow();
     }
