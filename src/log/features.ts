@@ -182,6 +182,33 @@ export function assertWritable(protocol: Protocol, metadata: Metadata): void {
   }
 }
 
+/**
+ * `p` with `feature` added (a schema change started using it, e.g. a timestamp_ntz column). A legacy protocol becomes
+ * table features (PROTOCOL.md "Table Features": reader 3 when the feature is reader-writer, writer 7) listing what
+ * its versions implied, except implied features that are inactive and that deltats cannot write (e.g.
+ * generatedColumns at writer 4), so the table stays writable; Spark only requires the active ones to be listed.
+ */
+export function protocolWithFeature(p: Protocol, metadata: Metadata, feature: string): Protocol {
+  if (hasFeature(p, feature)) return p;
+  const info = BY_NAME.get(feature);
+  if (!info) throw new UnsupportedFeatureError(feature, 'writer', 'unknown feature');
+  const keep = (name: string) => p.minWriterVersion >= 7 || BY_NAME.get(name)?.write === true || isActive(name, metadata);
+  const writer = new Set([...writerFeaturesOf(p).filter(keep), feature]);
+  const writerFeatures = FEATURES.filter((f) => writer.has(f.name)).map((f) => f.name);
+  if (info.kind === 'writer' && p.minReaderVersion < 3) {
+    return { minReaderVersion: p.minReaderVersion, minWriterVersion: 7, writerFeatures };
+  }
+  const reader = new Set([...readerFeaturesOf(p).filter((n) => p.minReaderVersion >= 3 || isActive(n, metadata))]);
+  if (info.kind === 'reader-writer') reader.add(feature);
+  for (const n of reader) writer.add(n);
+  return {
+    minReaderVersion: 3,
+    minWriterVersion: 7,
+    readerFeatures: FEATURES.filter((f) => reader.has(f.name)).map((f) => f.name),
+    writerFeatures: FEATURES.filter((f) => writer.has(f.name)).map((f) => f.name),
+  };
+}
+
 export interface FeatureRequest {
   appendOnly?: boolean;
   invariants?: boolean;

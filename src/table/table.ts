@@ -6,7 +6,7 @@ import type { Action, Add, Metadata, Protocol, Remove } from '../log/actions.js'
 import { Snapshot } from '../log/snapshot.js';
 import { Transaction, type CommitResult as TxnCommitResult } from '../log/transaction.js';
 import { readHistory, type HistoryEntry } from '../log/history.js';
-import { protocolFor } from '../log/features.js';
+import { hasFeature, protocolFor, protocolWithFeature } from '../log/features.js';
 import type { ObjectStore } from '../storage/store.js';
 import { openStore, type StorageOptions } from '../storage/registry.js';
 import type { StructType, DataType } from '../schema/types.js';
@@ -205,9 +205,10 @@ export class DeltaTable {
     }
     // A blind append needs no fresh read: a stale snapshot only means a lost race, and the transaction rebases.
     const snap = this.writable();
-    const { table, schema, metadataAction } = this.prepare(snap, data, options.schemaMode);
+    const { table, schema, metadataAction, protocolAction } = this.prepare(snap, data, options.schemaMode);
     const adds = await writeDataFiles(this.store, table, writeContext(snap, schema), options);
     const actions: Action[] = [];
+    if (protocolAction) actions.push({ protocol: protocolAction });
     if (metadataAction) actions.push({ metaData: metadataAction });
     if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: Date.now() } });
     for (const add of adds) actions.push({ add });
@@ -229,7 +230,7 @@ export class DeltaTable {
     if (options.replaceWhere !== undefined && options.schemaMode === 'overwrite') {
       throw new InvalidArgumentError("replaceWhere cannot be combined with schemaMode 'overwrite'");
     }
-    const { table, schema, metadataAction } = this.prepare(snap, data, options.schemaMode, options.partitionBy);
+    const { table, schema, metadataAction, protocolAction } = this.prepare(snap, data, options.schemaMode, options.partitionBy);
     const now = Date.now();
     const removes: Remove[] = [];
     const readFiles: Add[] = [];
@@ -273,6 +274,7 @@ export class DeltaTable {
     for (const t of rewrite) adds.push(...(await writeDataFiles(this.store, t, ctx, options)));
     rewrite = [];
     const actions: Action[] = [];
+    if (protocolAction) actions.push({ protocol: protocolAction });
     if (metadataAction) actions.push({ metaData: metadataAction });
     if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
     for (const remove of removes) actions.push({ remove });
@@ -331,7 +333,7 @@ export class DeltaTable {
     data: WriteData,
     schemaMode: WriteOptions['schemaMode'],
     partitionBy?: string[],
-  ): { table: Table; schema: StructType; metadataAction?: Metadata } {
+  ): { table: Table; schema: StructType; metadataAction?: Metadata; protocolAction?: Protocol } {
     const input = toArrowTable(data, snap.schema, schemaMode);
     const { table, schema, schemaChanged } = conformToSchema(input, snap.schema, { schemaMode });
     const partitionChanged = partitionBy !== undefined && JSON.stringify(partitionBy) !== JSON.stringify(snap.partitionColumns);
@@ -345,7 +347,10 @@ export class DeltaTable {
       schemaString: serializeSchema(schema),
       partitionColumns: partitionBy ?? snap.partitionColumns,
     };
-    return { table, schema, metadataAction };
+    // A new timestamp_ntz column needs the timestampNtz feature (delta-rs refuses the table without it).
+    const needsNtz = usesType(schema, 'timestamp_ntz') && !hasFeature(snap.protocol, 'timestampNtz');
+    const protocolAction = needsNtz ? protocolWithFeature(snap.protocol, metadataAction, 'timestampNtz') : undefined;
+    return { table, schema, metadataAction, protocolAction };
   }
 }
 
