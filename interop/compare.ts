@@ -58,19 +58,16 @@ export function firstDifference(ours: readonly string[], theirs: readonly string
   return `deltats ${ours.length} rows, engine ${theirs.length}; first row only deltats has: ${onlyOurs ?? '-'}; first row only the engine has: ${onlyTheirs ?? '-'}`;
 }
 
-/**
- * Problems between deltats's reading and an engine's (empty = equal). Nullability is compared only where the
- * engine keeps it (`nullability`): Spark reports every column of a file-based read as nullable.
- */
-export function compareReading(ours: Reading, theirs: Reading, nullability: boolean): string[] {
+/** Problems between deltats's reading and an engine's (empty = equal). */
+export function compareReading(ours: Reading, theirs: Reading): string[] {
   if (ours.error || theirs.error) {
     if (ours.error && theirs.error) return [`both failed: deltats: ${ours.error}; engine: ${theirs.error}`];
     return [ours.error ? `deltats failed: ${ours.error}` : `engine failed: ${theirs.error}`];
   }
   const out: string[] = [];
   if (ours.version !== theirs.version) out.push(`version: deltats ${ours.version}, engine ${theirs.version}`);
-  const so = schemaText(ours.schema!, nullability);
-  const st = schemaText(theirs.schema!, nullability);
+  const so = schemaText(ours.schema!);
+  const st = schemaText(theirs.schema!);
   if (so !== st) out.push(`schema: deltats ${so}, engine ${st}`);
   if (theirs.partitionColumns && JSON.stringify(ours.partitionColumns) !== JSON.stringify(theirs.partitionColumns)) {
     out.push(`partition columns: deltats ${JSON.stringify(ours.partitionColumns)}, engine ${JSON.stringify(theirs.partitionColumns)}`);

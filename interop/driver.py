@@ -131,6 +131,21 @@ def task_txn(t):
     return out
 
 
+def task_stream_read(t):
+    """Spark Structured Streaming reads the whole table (trigger availableNow) into a memory sink, once."""
+    s = spark()
+    name = "interop_stream_" + str(abs(hash(t["path"])))
+    q = (s.readStream.format("delta").load(t["path"]).writeStream.format("memory").queryName(name)
+         .option("checkpointLocation", t["path"] + "-stream-checkpoint").trigger(availableNow=True).start())
+    q.awaitTermination(300)
+    df = s.table(name)
+    schema = json.loads(s.read.format("delta").load(t["path"]).schema.json())
+    from delta.tables import DeltaTable
+    version = DeltaTable.forPath(s, t["path"]).history(1).collect()[0]["version"]
+    rows = canonical.rows(df.toArrow(), schema)
+    return {"readings": [{"requested": None, "version": int(version), "schema": schema, "partitionColumns": None, "rows": rows}]}
+
+
 def task_generate(t):
     info = generate.run(t["kind"], t["path"], spark if t["engine"] == "spark" else None, t.get("storageOptions"))
     result = {"info": info}
@@ -142,14 +157,13 @@ def task_generate(t):
 
 
 def task_spark_concurrent(t):
-    """Spark appends `count` one-row commits while the command `cmd` (deltats writers) runs."""
+    """Spark appends `count` one-row commits while the commands `cmds` (deltats writers, a deltats stream) run."""
     s = spark()
-    proc = subprocess.Popen(t["cmd"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    schema = t["sparkSchemaDDL"]
+    procs = [subprocess.Popen(c, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for c in t["cmds"]]
     for i in range(t["count"]):
         s.sql(f"INSERT INTO delta.`{t['path']}` SELECT {t['sparkRowSql'].format(i=i)}")
-    out, _ = proc.communicate(timeout=600)
-    return {"sparkCommits": t["count"], "cmdExit": proc.returncode, "cmdOutput": out[-2000:], "schema": schema}
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    return {"sparkCommits": t["count"], "exits": [p.returncode for p in procs], "outputs": [o[-2000:] for o in outs]}
 
 
 TASKS = {
@@ -157,6 +171,7 @@ TASKS = {
     "history": task_history,
     "txn": task_txn,
     "generate": task_generate,
+    "stream-read": task_stream_read,
     "spark-concurrent": task_spark_concurrent,
 }
 

@@ -124,6 +124,7 @@ async function main(): Promise<void> {
       }
     }
     if (w.history) tasks.push({ op: 'history', id: `d1/${name}/history`, path: w.path });
+    if (w.txn) tasks.push({ op: 'stream-read', id: `d1/${name}/spark-structured-streaming`, path: w.path });
     if (w.txn) {
       const copy = `${w.path}-txn-copy`;
       cpSync(w.path, copy, { recursive: true });
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
     }
     if (w.history) await checkHistory(`d1/${name}/history`, res[`d1/${name}/history`], w.path);
     if (w.txn) checkTxn(`d1/${name}/txn`, res[`d1/${name}/txn`], w.txn.lastBatch);
+    if (w.txn) await compareReadings(`d1/${name}/spark-structured-streaming`, res[`d1/${name}/spark-structured-streaming`], w.path);
   }
   // Direction 2: deltats reads what the engines wrote.
   for (const t of tasks.filter((x) => x.op === 'generate')) await checkGenerated(t, res[t.id]);
@@ -178,7 +180,7 @@ async function compareReadings(id: string, r: DriverResults[string] | undefined,
   for (const theirs of r.readings ?? []) {
     const at = theirs.requested === null ? 'latest' : `v${theirs.requested}`;
     const ours = await deltatsReading(deltatsUri, theirs.requested);
-    record(`${id}@${at}`, compareReading(ours, theirs, !id.includes('/spark')));
+    record(`${id}@${at}`, compareReading(ours, theirs));
   }
 }
 
@@ -230,7 +232,7 @@ async function checkGenerated(t: Task, r: DriverResults[string] | undefined): Pr
   for (const theirs of r.readings ?? []) {
     const at = theirs.requested === null ? 'latest' : `v${theirs.requested}`;
     const ours = await deltatsReading(uri, theirs.requested);
-    record(`${t.id}@${at}`, compareReading(ours, theirs, t.engine !== 'spark'));
+    record(`${t.id}@${at}`, compareReading(ours, theirs));
   }
 }
 

@@ -1,7 +1,7 @@
 // Shared tables: deltats and delta-rs (and Spark) writing one table at the same time, as separate processes;
 // checks every row arrived exactly once and the commit versions are contiguous. Local disk and S3 (radosgw).
 import { execFile, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -146,6 +146,7 @@ export function sharedScenarios(ctx: SharedContext): SharedScenario[] {
   const root = path.resolve(ctx.here, '..');
   const sparkUri = path.join(ctx.work, 'spark-deltats');
   const SPARK_COMMITS = 8;
+  const streamOut = path.join(ctx.work, 'spark-deltats-stream.json');
   return [
     {
       id: 'local-deltats+delta-rs',
@@ -190,17 +191,31 @@ export function sharedScenarios(ctx: SharedContext): SharedScenario[] {
         await DeltaTable.create(sparkUri, { schema: SCHEMA });
         return {
           op: 'spark-concurrent', id: 'shared/spark+deltats', path: sparkUri, count: SPARK_COMMITS,
-          cmd: [process.execPath, ctx.tsx, path.join(ctx.here, 'ts_append.ts'), sparkUri, 'deltats-0', String(SPARK_COMMITS)],
-          sparkSchemaDDL: 'writer STRING, i BIGINT', sparkRowSql: "'spark', CAST({i} AS BIGINT)",
+          cmds: [
+            [process.execPath, ctx.tsx, path.join(ctx.here, 'ts_append.ts'), sparkUri, 'deltats-0', String(SPARK_COMMITS)],
+            [process.execPath, ctx.tsx, path.join(ctx.here, 'ts_stream_read.ts'), sparkUri, String(2 * SPARK_COMMITS), streamOut],
+          ],
+          sparkRowSql: "'spark', CAST({i} AS BIGINT)",
         };
       },
       async check(r) {
         const id = `shared/local spark + deltats appending x ${SPARK_COMMITS} commits each`;
         if (!r) return ctx.record(id, 'no result from the driver');
         if (r.error) return ctx.record(id, `spark task failed: ${String(r.error)}`);
-        if (r.cmdExit !== 0) return ctx.record(id, `deltats writer exited ${String(r.cmdExit)}: ${String(r.cmdOutput)}`);
-        console.log(`     ${String(r.cmdOutput).trim()}`);
-        ctx.record(id, await exactlyOnce(sparkUri, expectedRows(['spark', 'deltats-0'], SPARK_COMMITS), localVersions(sparkUri)));
+        const exits = r.exits as number[];
+        const outputs = r.outputs as string[];
+        if (exits.some((c) => c !== 0)) return ctx.record(id, `deltats processes exited ${exits.join(',')}: ${outputs.join(' | ')}`);
+        console.log(`     ${outputs.map((o) => o.trim().split('\n').at(-1)).join(' | ')}`);
+        const want = expectedRows(['spark', 'deltats-0'], SPARK_COMMITS);
+        ctx.record(id, await exactlyOnce(sparkUri, want, localVersions(sparkUri)));
+        // The deltats stream that followed the table while both engines appended: every row exactly once.
+        const streamed = JSON.parse(readFileSync(streamOut, 'utf8')) as Array<[string, string]>;
+        const seen = streamed.map(([w, i]) => `${w}#${i}`).sort();
+        const expected = want.map(([w, i]) => `${w}#${i}`).sort();
+        ctx.record(
+          `shared/local deltats stream follows the table spark + deltats append to`,
+          JSON.stringify(seen) === JSON.stringify(expected) ? [] : [`stream rows ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`],
+        );
       },
     },
   ];

@@ -91,6 +91,8 @@ function pruneNullStats(o: { [k: string]: Plain }): { [k: string]: Plain } {
  */
 function dataToPlain(data: Data, type: DataType): Plain[] {
   const n = data.length;
+  // An empty Parquet file (Spark 4 writes empty V2 sidecars) decodes to struct Data without children.
+  if (n === 0) return [];
   const out: Plain[] = new Array<Plain>(n);
   const valid = validityOf(data);
   if (DataType.isStruct(type)) {
