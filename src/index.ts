@@ -85,7 +85,17 @@ export { runStream } from './streaming/runner.js';
 export type { RunStreamOptions, StreamRunResult, StreamProgress, Trigger } from './streaming/runner.js';
 export { JsonDirSource } from './streaming/json_dir_source.js';
 export { IterableSource } from './streaming/iterable_source.js';
-export type { StreamSource, StreamSink } from './streaming/types.js';
+export type { StreamSource, StreamSink, StatefulStage, StageMetrics } from './streaming/types.js';
+// Perpetual queries: windows, aggregates, the query builder on table.stream(...)
+export { StreamQuery, GroupedStream } from './streaming/query/query.js';
+export type { WriteToOptions, WatermarkOptions } from './streaming/query/query.js';
+export { tumblingWindow, hoppingWindow, sessionWindow, snapshotWindow } from './streaming/query/window.js';
+export type { WindowSpec } from './streaming/query/window.js';
+export { count, sum, avg, min, max, first, last, countDistinct } from './streaming/query/aggregate.js';
+export type { AggSpec, AggFunction } from './streaming/query/aggregate.js';
+export type { OutputMode } from './streaming/query/aggregation.js';
+export type { Duration } from './streaming/query/duration.js';
+export type { SelectItem } from './streaming/query/stages.js';
 
 export * from './errors.js';
 export { DELTATS_VERSION } from './version.js';

@@ -3,7 +3,7 @@
 import type * as arrow from 'apache-arrow';
 import { InvalidArgumentError, StreamCheckpointError } from '../errors.js';
 import { StreamCheckpoint, type OffsetLogEntry, type RecoveryState } from './checkpoint.js';
-import type { JsonValue, ReadLimits, SinkResult, StreamSink, StreamSource } from './types.js';
+import type { JsonValue, ReadLimits, SinkResult, StatefulStage, StreamSink, StreamSource } from './types.js';
 
 export type Trigger =
   /** One batch (a pending batch from a crashed run counts as that batch), then stop. */
@@ -35,12 +35,22 @@ export interface StreamProgress {
   sinkVersion?: number;
   /** True when this batch was recovered from the checkpoint (offsets logged by an earlier run). */
   recovered: boolean;
+  /** A batch without new source data, run because the watermark closed windows (stateful stages only). */
+  noData?: boolean;
+  /** Event-time watermark (ISO 8601) the batch ran with (stateful stages with a watermark only). */
+  watermark?: string;
+  /** Groups / windows held in state after the batch (stateful stages only). */
+  numStateRows?: number;
+  /** Input rows dropped as later than the watermark (stateful stages only). */
+  numRowsDroppedByWatermark?: number;
 }
 
 export interface RunStreamOptions<O extends JsonValue = JsonValue> {
   source: StreamSource<O>;
   /** User code between source and sink: filter / project / aggregate an Arrow table. */
   transform?: (data: arrow.Table, batchId: number) => arrow.Table | Promise<arrow.Table>;
+  /** A stateful stage (streaming aggregation) instead of `transform`: checkpointed state, no-data batches. */
+  stage?: StatefulStage;
   sink: StreamSink;
   /** A path/URI, or an opened StreamCheckpoint. */
   checkpointLocation: string | StreamCheckpoint;
@@ -65,13 +75,16 @@ export interface StreamRunResult {
 }
 
 export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>): Promise<StreamRunResult> {
-  const { source, sink, signal } = opts;
+  const { source, sink, signal, stage } = opts;
+  if (stage && opts.transform) throw new InvalidArgumentError('runStream takes a transform or a stateful stage, not both');
   const trigger = opts.trigger ?? { continuous: true };
   validateTrigger(trigger);
   const ckpt =
     typeof opts.checkpointLocation === 'string' ? await StreamCheckpoint.open(opts.checkpointLocation) : opts.checkpointLocation;
   const state = await ckpt.recover(sink.queryId);
   await assertSinkNotAhead(sink, state, ckpt.location);
+  // The state of the last committed batch (a pending batch re-runs from the state before it).
+  await stage?.restore((state.pending ? state.pending.batchId : state.nextBatchId) - 1);
   const limits = opts.limits ?? source.defaultLimits?.() ?? {};
   const retain = opts.minBatchesToRetain ?? 100;
   let batchId = state.nextBatchId;
@@ -82,13 +95,15 @@ export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>):
 
   const runBatch = async (entry: OffsetLogEntry, recovered: boolean): Promise<boolean> => {
     const t0 = performance.now();
-    const data = await source.getBatch(entry.startOffset as O | null, entry.endOffset as O);
+    const noData = stage !== undefined && sameOffset(entry.startOffset, entry.endOffset);
+    const data = noData ? null : await source.getBatch(entry.startOffset as O | null, entry.endOffset as O);
     if (signal?.aborted) return false;
-    const out = opts.transform ? await opts.transform(data, entry.batchId) : data;
+    const out = stage ? await stage.process(data, entry.batchId) : opts.transform ? await opts.transform(data!, entry.batchId) : data!;
     if (signal?.aborted) return false;
     const res: SinkResult = await sink.addBatch(entry.batchId, out);
     // The sink's commit is atomic: from here on the batch is done, so record it even when aborting.
     await ckpt.writeCommit({ batchId: entry.batchId, sinkVersion: res.version, skipped: res.skipped, timestamp: Date.now() });
+    await stage?.committed(entry.batchId);
     const t1 = performance.now();
     const durationMs = t1 - t0;
     // Spark's inputRowsPerSecond: rows over the time between this batch's start and the previous batch's start.
@@ -96,7 +111,8 @@ export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>):
     lastStart = t0;
     const srcTs = source.offsetTimestamp?.(entry.endOffset as O);
     const committedAt = res.committedAt ?? Date.now();
-    const n = data.numRows;
+    const n = data?.numRows ?? 0;
+    const m = stage?.metrics();
     batches++;
     lastBatchId = entry.batchId;
     if (retain > 0 && entry.batchId % retain === 0 && entry.batchId >= retain) await ckpt.purge(entry.batchId - retain);
@@ -113,6 +129,12 @@ export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>):
       skipped: res.skipped,
       sinkVersion: res.version,
       recovered,
+      ...(m && {
+        noData,
+        watermark: m.watermarkMs === undefined ? undefined : new Date(m.watermarkMs).toISOString(),
+        numStateRows: m.numStateRows,
+        numRowsDroppedByWatermark: m.numRowsDroppedByWatermark,
+      }),
     });
     return true;
   };
@@ -141,6 +163,15 @@ export async function runStream<O extends JsonValue>(opts: RunStreamOptions<O>):
       if (signal?.aborted) return result('abort');
       const end = await source.latestOffset(start, limits);
       if (end === null || sameOffset(start, end)) {
+        if (stage?.needsNoDataBatch() && start !== null) {
+          // Spark's no-data micro-batch: the watermark moved past windows that no new data will close.
+          const entry: OffsetLogEntry = { batchId, startOffset: start, endOffset: start, timestamp: Date.now() };
+          await ckpt.writeOffsets(entry);
+          if (!(await runBatch(entry, false))) return result('abort');
+          batchId++;
+          if ('once' in trigger) return result('once');
+          continue;
+        }
         if ('once' in trigger) return result('once');
         if ('availableNow' in trigger) return result('availableNow');
         if ('continuous' in trigger) {

@@ -57,3 +57,29 @@ export interface StreamSink {
   /** The last batch id this query committed to the sink (-1 if none): lets the runner detect a lost checkpoint. */
   lastCommittedBatch?(): Promise<number>;
 }
+
+/** What a stateful stage (a streaming aggregation) reports in each progress event. */
+export interface StageMetrics {
+  /** Event-time watermark in ms since epoch used by the batch (undefined before the first event). */
+  watermarkMs?: number;
+  /** Rows (groups / windows) held in state after the batch. */
+  numStateRows: number;
+  /** Input rows of the batch dropped as later than the watermark. */
+  numRowsDroppedByWatermark: number;
+}
+
+/**
+ * A stateful stage between source and sink (streaming aggregation). Its state is versioned by batch id in the
+ * checkpoint location and written before the sink commit, so a re-run of a batch starts from the same state.
+ */
+export interface StatefulStage {
+  /** Load the state as of the end of batch `batchId` (-1: the empty state). */
+  restore(batchId: number): Promise<void>;
+  /** Run batch `batchId` (`null`: a no-data batch that only advances time); persist its state, return its output. */
+  process(data: arrow.Table | null, batchId: number): Promise<arrow.Table>;
+  /** The commit of `batchId` is recorded: state versions before it are no longer needed. */
+  committed(batchId: number): Promise<void>;
+  /** True when a batch without new data would emit or evict something (the watermark passed a window's end). */
+  needsNoDataBatch(): boolean;
+  metrics(): StageMetrics;
+}

@@ -1,0 +1,147 @@
+// The stateless stages of a streaming query (where, withColumn, select, withWatermark), compiled against the
+// schema flowing into each one, and applied to a frame in the order the user wrote them. No state, no I/O.
+import { ExpressionError, InvalidArgumentError } from '../../errors.js';
+import type { Expr } from '../../expr/ast.js';
+import { exprToString } from '../../expr/print.js';
+import { fieldByName } from '../../expr/resolve.js';
+import { isTimestamp } from '../../expr/types.js';
+import type { Value } from '../../schema/access/get.js';
+import type { StructField, StructType } from '../../schema/types.js';
+import { type Frame, type FrameExpr, compileOver, filterFrame, toExpr } from './frame.js';
+
+/** A select item: a column name, or output names mapped to expressions. */
+export type SelectItem = string | Record<string, Expr | string>;
+
+export type StageSpec =
+  | { kind: 'where'; expr: Expr | string }
+  | { kind: 'withColumn'; name: string; expr: Expr | string }
+  | { kind: 'select'; items: SelectItem[] }
+  | { kind: 'watermark'; column: string; delayMs: number };
+
+/** A compiled stage: its output schema and how it turns a frame into the next one. */
+interface CompiledStage {
+  out: StructType;
+  apply(f: Frame, ctx: { maxEventUs: number | null }): Frame;
+}
+
+/** The stages compiled in order; `schema` is what comes out of the last one. */
+export interface Pipeline {
+  schema: StructType;
+  /** Event-time column named by withWatermark (as spelled in the schema), and its delay. */
+  watermark?: { column: string; delayMs: number };
+  /** Run the stages; `maxEventUs` is the newest event time seen at the withWatermark stage (null if none). */
+  run(f: Frame): { frame: Frame; maxEventUs: number | null };
+}
+
+export function eventTimeColumn(schema: StructType, name: string, what: string): StructField {
+  const f = fieldByName(schema, name);
+  if (!f) throw new ExpressionError(`${what}: unknown column '${name}' (columns: ${schema.fields.map((x) => x.name).join(', ')})`);
+  if (typeof f.type !== 'string' || !isTimestamp(f.type)) {
+    throw new InvalidArgumentError(`${what}: the event-time column '${f.name}' must be a timestamp, but it is ${JSON.stringify(f.type)}`);
+  }
+  return f;
+}
+
+export function compilePipeline(input: StructType, specs: readonly StageSpec[]): Pipeline {
+  let schema = input;
+  const stages: CompiledStage[] = [];
+  let watermark: Pipeline['watermark'];
+  for (const s of specs) {
+    const st = compileStage(schema, s);
+    if (s.kind === 'watermark') {
+      if (watermark) throw new InvalidArgumentError('withWatermark may be called once per query');
+      watermark = { column: eventTimeColumn(schema, s.column, 'withWatermark').name, delayMs: s.delayMs };
+    } else if (watermark && !fieldByName(st.out, watermark.column)) {
+      throw new InvalidArgumentError(`the event-time column '${watermark.column}' of withWatermark must stay in the query's columns`);
+    }
+    stages.push(st);
+    schema = st.out;
+  }
+  return {
+    schema,
+    watermark,
+    run(f) {
+      const ctx = { maxEventUs: null as number | null };
+      for (const st of stages) f = st.apply(f, ctx);
+      return { frame: f, maxEventUs: ctx.maxEventUs };
+    },
+  };
+}
+
+function compileStage(schema: StructType, s: StageSpec): CompiledStage {
+  switch (s.kind) {
+    case 'where': {
+      const p = compileOver(s.expr, schema, 'where');
+      if (p.type !== 'boolean') throw new ExpressionError(`where: a predicate must be boolean, but '${exprToString(p.expr)}' is ${JSON.stringify(p.type)}`);
+      return {
+        out: schema,
+        apply(f) {
+          const v = p.evaluate(f);
+          const mask = new Uint8Array(f.numRows);
+          for (let i = 0; i < v.length; i++) mask[i] = v[i] === true ? 1 : 0;
+          return filterFrame(f, mask);
+        },
+      };
+    }
+    case 'withColumn': {
+      if (typeof s.name !== 'string' || s.name === '') throw new InvalidArgumentError('withColumn needs a column name');
+      const e = compileOver(s.expr, schema, `withColumn '${s.name}'`);
+      const at = schema.fields.findIndex((f) => f.name.toLowerCase() === s.name.toLowerCase());
+      const field: StructField = { name: s.name, type: e.type, nullable: true, metadata: {} };
+      const fields = [...schema.fields];
+      if (at >= 0) fields[at] = field;
+      else fields.push(field);
+      const out: StructType = { type: 'struct', fields };
+      return {
+        out,
+        apply(f) {
+          const columns = [...f.columns];
+          const v = e.evaluate(f);
+          if (at >= 0) columns[at] = v;
+          else columns.push(v);
+          return { schema: out, numRows: f.numRows, columns };
+        },
+      };
+    }
+    case 'select': {
+      const outs: { name: string; e: FrameExpr }[] = [];
+      for (const item of s.items) {
+        if (typeof item === 'string') {
+          const fd = fieldByName(schema, item);
+          if (!fd) throw new ExpressionError(`select: unknown column '${item}' (columns: ${schema.fields.map((x) => x.name).join(', ')})`);
+          outs.push({ name: fd.name, e: compileOver({ kind: 'column', path: [fd.name] }, schema, 'select') });
+        } else if (item && typeof item === 'object') {
+          for (const [name, ex] of Object.entries(item)) outs.push({ name, e: compileOver(toExpr(ex), schema, `select '${name}'`) });
+        } else throw new InvalidArgumentError(`select: expected column names or {name: expression} objects, got ${String(item)}`);
+      }
+      if (outs.length === 0) throw new InvalidArgumentError('select needs at least one column');
+      const seen = new Set<string>();
+      for (const o of outs) {
+        if (seen.has(o.name.toLowerCase())) throw new InvalidArgumentError(`select: column '${o.name}' appears twice`);
+        seen.add(o.name.toLowerCase());
+      }
+      const out: StructType = { type: 'struct', fields: outs.map((o) => ({ name: o.name, type: o.e.type, nullable: true, metadata: {} })) };
+      return { out, apply: (f) => ({ schema: out, numRows: f.numRows, columns: outs.map((o) => o.e.evaluate(f)) }) };
+    }
+    case 'watermark': {
+      const fd = eventTimeColumn(schema, s.column, 'withWatermark');
+      const i = schema.fields.indexOf(fd);
+      return {
+        out: schema,
+        apply(f, ctx) {
+          const col = f.columns[i]!;
+          let m = ctx.maxEventUs;
+          for (const v of col as (bigint | null)[]) {
+            if (v === null) continue;
+            const t = Number(v);
+            if (m === null || t > m) m = t;
+          }
+          ctx.maxEventUs = m;
+          return f;
+        },
+      };
+    }
+  }
+}
+
+export type { Value };
