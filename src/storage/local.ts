@@ -127,19 +127,22 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  /** Entries of a folder ('' = the root); none when it does not exist. */
+  private async readDir(dirRel: string): Promise<import('node:fs').Dirent[]> {
+    try {
+      return await fsp.readdir(dirRel ? this.abs(dirRel) : this.root, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw this.wrap(e, dirRel);
+    }
+  }
+
   /** Temp files of writes that crashed (or failed to clean up), older than `olderThan`, in any folder. */
   async staleTempFiles(olderThan: number): Promise<ObjectMeta[]> {
     const out: ObjectMeta[] = [];
     const walk = async (dirRel: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await fsp.readdir(dirRel ? this.abs(dirRel) : this.root, { withFileTypes: true });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return;
-        throw this.wrap(e, dirRel);
-      }
-      for (const ent of entries) {
+      for (const ent of await this.readDir(dirRel)) {
         const rel = dirRel ? `${dirRel}/${ent.name}` : ent.name;
         if (ent.isDirectory()) await walk(rel);
         else if (ent.isFile() && ent.name.startsWith(TEMP_PREFIX)) {
@@ -159,15 +162,7 @@ export class LocalStore implements ObjectStore {
     const baseRel = slash >= 0 ? prefix.slice(0, slash) : '';
     const results: ObjectMeta[] = [];
     const walk = async (dirRel: string): Promise<void> => {
-      let entries: import('node:fs').Dirent[];
-      try {
-        entries = await fsp.readdir(dirRel ? this.abs(dirRel) : this.root, { withFileTypes: true });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return;
-        throw this.wrap(e, dirRel);
-      }
-      for (const ent of entries) {
+      for (const ent of await this.readDir(dirRel)) {
         if (ent.name.startsWith(TEMP_PREFIX)) continue;
         const rel = dirRel ? `${dirRel}/${ent.name}` : ent.name;
         if (ent.isDirectory()) {

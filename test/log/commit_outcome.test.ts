@@ -5,6 +5,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeltaTable } from '../../src/table/table.js';
 import { optimize } from '../../src/table/optimize.js';
+import { DeltaSink } from '../../src/streaming/sink.js';
+import { tableFromArrays, type Table } from 'apache-arrow';
 import { LocalStore } from '../../src/storage/local.js';
 import type { ListOptions, ObjectMeta } from '../../src/storage/store.js';
 import { CommitOutcomeUnknownError, StorageError, TableChangedError } from '../../src/errors.js';
@@ -159,45 +161,51 @@ describe('commit outcome: a lost commit response is resolved from the log (item 
   });
 });
 
+/** A handle on a table of `oldAppends` appends, then the folder deleted and a table with `newAppends` appends created there. */
+async function staleHandle(oldAppends: number, newAppends: number): Promise<{ dir: string; old: DeltaTable }> {
+  const dir = join(tempDir('deltats-outcome-'), 't');
+  const old = await DeltaTable.create(dir, { schema });
+  for (let i = 0; i < oldAppends; i++) await old.append(rows(i * 2, 2));
+  rmSync(dir, { recursive: true, force: true });
+  const fresh = await DeltaTable.create(dir, { schema });
+  for (let i = 0; i < newAppends; i++) await fresh.append(rows(100 + i, 1));
+  return { dir, old };
+}
+
 describe('commit lineage: a stale handle never commits into a re-created table (item 3)', () => {
   it('append through a handle of a dropped table fails and the new table stays readable', async () => {
-    const dir = join(tempDir('deltats-outcome-'), 't');
-    const old = await DeltaTable.create(dir, { schema });
-    await old.append(rows(0, 2));
-    await old.append(rows(2, 2));
-    rmSync(dir, { recursive: true, force: true });
-    const fresh = await DeltaTable.create(dir, { schema });
-    await fresh.append(rows(100, 1));
+    const { dir, old } = await staleHandle(2, 1);
     await expect(old.append(rows(4, 1))).rejects.toThrow(TableChangedError);
     expect(await allIds(dir)).toEqual([100n]);
     expect((await DeltaTable.open(dir)).version).toBe(1);
   });
 
   it('also when the re-created table already has more versions than the handle read', async () => {
-    const dir = join(tempDir('deltats-outcome-'), 't');
-    const old = await DeltaTable.create(dir, { schema });
-    await old.append(rows(0, 2));
-    rmSync(dir, { recursive: true, force: true });
-    const fresh = await DeltaTable.create(dir, { schema });
-    for (let i = 0; i < 3; i++) await fresh.append(rows(100 + i, 1));
+    const { dir, old } = await staleHandle(1, 3);
     const err = await old.append(rows(4, 1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TableChangedError);
     expect((err as TableChangedError).version).toBe(1);
     expect(await allIds(dir)).toEqual([100n, 101n, 102n]);
     expect((await DeltaTable.open(dir)).version).toBe(3);
   });
-});
 
-describe('commit lineage: refresh and overwrite of a stale handle (item 3)', () => {
   it('refresh() and overwrite() through a handle of a dropped table fail with TableChangedError', async () => {
+    const { dir, old } = await staleHandle(1, 3);
+    await expect(old.refresh()).rejects.toThrow(TableChangedError);
+    await expect(old.overwrite(rows(7, 1))).rejects.toThrow(/changed under this handle/);
+    expect(await allIds(dir)).toEqual([100n, 101n, 102n]);
+  });
+
+  it('a DeltaSink holding its handle refuses to write into its re-created table', async () => {
     const dir = join(tempDir('deltats-outcome-'), 't');
-    const old = await DeltaTable.create(dir, { schema });
-    await old.append(rows(0, 2));
+    const sink = new DeltaSink(dir, { queryId: 'q', schema });
+    const batch = (from: number): Table => tableFromArrays({ id: BigInt64Array.from([BigInt(from)]), s: [`r${from}`] });
+    await sink.addBatch(0, batch(0));
+    await sink.addBatch(1, batch(1));
     rmSync(dir, { recursive: true, force: true });
     const fresh = await DeltaTable.create(dir, { schema });
     for (let i = 0; i < 3; i++) await fresh.append(rows(100 + i, 1));
-    await expect(old.refresh()).rejects.toThrow(TableChangedError);
-    await expect(old.overwrite(rows(7, 1))).rejects.toThrow(/changed under this handle/);
+    await expect(sink.addBatch(2, batch(2))).rejects.toThrow(TableChangedError);
     expect(await allIds(dir)).toEqual([100n, 101n, 102n]);
   });
 });
