@@ -22,6 +22,9 @@ import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
 import { columnMappingMode } from '../schema/column_mapping.js';
 import { filterRows } from '../schema/access/take.js';
+import { deleteRows, type DeleteMetrics } from './operations/delete.js';
+import { updateRows, type UpdateMetrics, type UpdateSpec } from './operations/update.js';
+import type { DmlCommitted, DmlOptions, DmlResult } from './operations/dml_files.js';
 import { InvalidArgumentError, SchemaMismatchError, TableExistsError, TableNotFoundError } from '../errors.js';
 
 export type WriteData = Table | RecordBatch | RecordBatch[] | Record<string, unknown>[];
@@ -100,6 +103,7 @@ export class DeltaTable {
       timestampNtz: usesType(schema, 'timestamp_ntz'),
       changeDataFeed: properties['delta.enableChangeDataFeed'] === 'true',
       appendOnly: properties['delta.appendOnly'] === 'true',
+      deletionVectors: properties['delta.enableDeletionVectors'] === 'true',
     });
     const metadata: Metadata = {
       id: randomUUID(),
@@ -293,6 +297,21 @@ export class DeltaTable {
       maxRetries: options.maxRetries,
     }).addActions(actions);
     return this.finish(await txn.commit(), adds, removes);
+  }
+
+  /** DELETE the rows matching `predicate` (SQL text or an expression); all rows without one. */
+  async delete(predicate?: Expr | string, options: DmlOptions = {}): Promise<DmlResult<DeleteMetrics>> {
+    return this.adoptDml(await deleteRows(await this.latestForWrite(), predicate, options));
+  }
+
+  /** UPDATE: `set` columns to expressions on the rows matching `where` (all rows without it). */
+  async update(spec: UpdateSpec, options: DmlOptions = {}): Promise<DmlResult<UpdateMetrics>> {
+    return this.adoptDml(await updateRows(await this.latestForWrite(), spec, options));
+  }
+
+  private adoptDml<M>(c: DmlCommitted<M>): DmlResult<M> {
+    this.snap = c.snapshot;
+    return c.result;
   }
 
   /** Commit prepared actions through an optimistic transaction on the latest snapshot (maintenance operations). */

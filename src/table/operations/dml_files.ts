@@ -1,0 +1,258 @@
+// The file-level core DELETE, UPDATE and MERGE share: read a candidate file with the physical position of each live
+// row, then turn "these rows leave these files, these rows are new" into remove/add actions, either copy-on-write
+// (rewrite the touched files) or with deletion vectors (PROTOCOL.md "Deletion Vectors"), and commit them.
+import { RecordBatch, Schema as ArrowSchema, Table } from 'apache-arrow';
+import type { Action, Add, Remove } from '../../log/actions.js';
+import { dvAbsolutePath, readDeletionVector } from '../../log/deletion_vectors.js';
+import { writeDeletionVector } from '../../log/deletion_vector_write.js';
+import { hasFeature } from '../../log/features.js';
+import { storePathOf } from '../../log/paths.js';
+import type { Snapshot } from '../../log/snapshot.js';
+import { Transaction, type CommitResult, type TransactionOptions } from '../../log/transaction.js';
+import { toArrowSchema } from '../../schema/arrow.js';
+import { columnMappingMode } from '../../schema/column_mapping.js';
+import { filterRows, takeRows } from '../../schema/access/take.js';
+import { CommitOutcomeUnknownError, ProtocolError } from '../../errors.js';
+import { readDataFile } from '../read_file.js';
+import { removeOf } from '../table.js';
+import { writeDataFiles, type DataFileOptions } from '../writer.js';
+
+/** A data file a DML operation read: its live rows and, for each, its row index in the Parquet file. */
+export interface CandidateFile {
+  add: Add;
+  /** Live rows (the file's deletion vector applied), all columns of the table schema. */
+  rows: Table;
+  /** Row index in the data file of each live row. */
+  physical: Int32Array;
+  /** Rows in the data file, deleted ones included. */
+  physicalRows: number;
+  /** Rows the file's current deletion vector deletes (sorted). */
+  deleted: readonly number[];
+}
+
+/** Read one active file of `snapshot` for a DML operation. */
+export async function readCandidateFile(snapshot: Snapshot, add: Add): Promise<CandidateFile> {
+  const all = await readDataFile({
+    store: snapshot.store,
+    add: { ...add, deletionVector: null },
+    snapshotSchema: snapshot.schema,
+    partitionColumns: snapshot.partitionColumns,
+    columnMappingMode: columnMappingMode(snapshot.metadata),
+  });
+  const n = all.numRows;
+  if (!add.deletionVector) {
+    return { add, rows: all, physical: Int32Array.from({ length: n }, (_, i) => i), physicalRows: n, deleted: [] };
+  }
+  const dv = await readDeletionVector(snapshot.store, add.deletionVector);
+  if (dv.max >= n) throw new ProtocolError(`deletion vector deletes row ${dv.max} but the data file has ${n} rows`, add.path);
+  const physical = dv.keptIndexes(n);
+  return { add, rows: takeRows(all, physical), physical, physicalRows: n, deleted: dv.toArray() };
+}
+
+/** One touched file: `drop[i]` = 1 when live row i leaves the file (deleted, or rewritten elsewhere as a new row). */
+export interface FileChange {
+  file: CandidateFile;
+  drop: Uint8Array;
+}
+
+export interface FileActionMetrics {
+  numRemovedFiles: number;
+  numAddedFiles: number;
+  numRemovedBytes: number;
+  numAddedBytes: number;
+  /** Rows of touched files written again unchanged (copy-on-write only). */
+  numCopiedRows: number;
+  numDeletionVectorsAdded: number;
+  numDeletionVectorsRemoved: number;
+  numDeletionVectorsUpdated: number;
+}
+
+export interface FileActions {
+  actions: Action[];
+  removes: Remove[];
+  adds: Add[];
+  /** Objects written (data and DV files), deleted again when the commit is known not to have landed. */
+  written: string[];
+  metrics: FileActionMetrics;
+}
+
+/** Whether DML on this table marks rows in deletion vectors (property on and the feature in the protocol). */
+export function usesDeletionVectors(snapshot: Snapshot): boolean {
+  return snapshot.metadata.configuration?.['delta.enableDeletionVectors'] === 'true' && hasFeature(snapshot.protocol, 'deletionVectors');
+}
+
+/** Every table of `parts` with the canonical Arrow schema of the table, as one table (batches kept). */
+export function concatRows(snapshot: Snapshot, parts: readonly Table[]): Table {
+  const schema: ArrowSchema = toArrowSchema(snapshot.schema);
+  const batches: RecordBatch[] = [];
+  for (const t of parts) for (const b of t.batches) if (b.numRows) batches.push(new RecordBatch(schema, b.data));
+  return batches.length ? new Table(schema, batches) : new Table(schema);
+}
+
+/**
+ * The actions that apply `changes` and add `newRows` (table schema, canonical Arrow types). Copy-on-write: each
+ * touched file is removed and its remaining rows are written again with the new rows (target file size and
+ * partitioning by the writer). Deletion vectors: each touched file gets a DV that is the union of its current one
+ * and the dropped rows (remove with the old DV + add with the new, same path); a file left without rows is removed.
+ */
+export async function fileActions(
+  snapshot: Snapshot,
+  changes: readonly FileChange[],
+  newRows: readonly Table[],
+  options: DataFileOptions = {},
+): Promise<FileActions> {
+  const now = Date.now();
+  const dvMode = usesDeletionVectors(snapshot);
+  const out: FileActions = {
+    actions: [],
+    removes: [],
+    adds: [],
+    written: [],
+    metrics: {
+      numRemovedFiles: 0,
+      numAddedFiles: 0,
+      numRemovedBytes: 0,
+      numAddedBytes: 0,
+      numCopiedRows: 0,
+      numDeletionVectorsAdded: 0,
+      numDeletionVectorsRemoved: 0,
+      numDeletionVectorsUpdated: 0,
+    },
+  };
+  const m = out.metrics;
+  const toWrite: Table[] = [];
+  try {
+    for (const { file, drop } of changes) {
+      let dropped = 0;
+      for (let i = 0; i < drop.length; i++) dropped += drop[i]!;
+      if (dropped === 0) continue;
+      const remove = removeOf(file.add, now);
+      out.removes.push(remove);
+      if (file.add.deletionVector) m.numDeletionVectorsRemoved++;
+      const remaining = file.rows.numRows - dropped;
+      if (dvMode && remaining > 0) {
+        const rows = mergeSorted(file.deleted, droppedPhysical(file, drop));
+        const dv = await writeDeletionVector(snapshot.store, rows);
+        out.written.push(dvAbsolutePath(dv));
+        const add: Add = { ...file.add, deletionVector: dv, dataChange: true, stats: looseStats(file.add.stats) };
+        out.adds.push(add);
+        m.numDeletionVectorsAdded++;
+        if (file.add.deletionVector) m.numDeletionVectorsUpdated++;
+        continue;
+      }
+      m.numRemovedFiles++;
+      m.numRemovedBytes += file.add.size;
+      if (remaining > 0) {
+        toWrite.push(filterRows(file.rows, drop.map((d) => 1 - d)));
+        m.numCopiedRows += remaining;
+      }
+    }
+    toWrite.push(...newRows);
+    const data = concatRows(snapshot, toWrite);
+    const ctx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.metadata.configuration ?? {} };
+    const written = await writeDataFiles(snapshot.store, data, ctx, options);
+    for (const a of written) out.written.push(storePathOf(snapshot.store, a.path));
+    out.adds.push(...written);
+    m.numAddedFiles += written.length;
+    m.numAddedBytes += written.reduce((n, a) => n + a.size, 0);
+  } catch (e) {
+    await deleteObjects(snapshot, out.written);
+    throw e;
+  }
+  for (const remove of out.removes) out.actions.push({ remove });
+  for (const add of out.adds) out.actions.push({ add });
+  return out;
+}
+
+function droppedPhysical(file: CandidateFile, drop: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < drop.length; i++) if (drop[i]) out.push(file.physical[i]!);
+  return out;
+}
+
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else if (i >= a.length || b[j]! < a[i]!) out.push(b[j++]!);
+    else {
+      out.push(a[i++]!);
+      j++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Stats of a file that gained deletion vector rows: still those of the whole Parquet file (numRecords counts deleted
+ * rows too), so min/max/nullCount are no longer tight (PROTOCOL.md "Per-file Statistics", tightBounds). Edited as
+ * text so that long bounds beyond 2^53 stay exact.
+ */
+function looseStats(stats: string | null | undefined): string | null | undefined {
+  if (!stats) return stats;
+  if (/"tightBounds"\s*:\s*true/.test(stats)) return stats.replace(/"tightBounds"\s*:\s*true/, '"tightBounds":false');
+  if (/"tightBounds"\s*:/.test(stats)) return stats;
+  const end = stats.lastIndexOf('}');
+  if (end < 0) return stats;
+  const body = stats.slice(0, end).trimEnd();
+  return `${body}${body.endsWith('{') ? '' : ','}"tightBounds":false}`;
+}
+
+/** Commit a DML operation's actions; objects it wrote are deleted when the commit is known not to have landed. */
+export async function commitDml(
+  snapshot: Snapshot,
+  actions: Action[],
+  options: TransactionOptions,
+  written: readonly string[],
+): Promise<CommitResult> {
+  try {
+    return await new Transaction(snapshot.store, snapshot, options).addActions(actions).commit();
+  } catch (e) {
+    if (!(e instanceof CommitOutcomeUnknownError)) await deleteObjects(snapshot, written);
+    throw e;
+  }
+}
+
+async function deleteObjects(snapshot: Snapshot, paths: readonly string[]): Promise<void> {
+  if (!paths.length) return;
+  try {
+    await snapshot.store.deleteMany([...paths]);
+  } catch {
+    // Unreferenced: VACUUM removes them later.
+  }
+}
+
+/** Metrics as Spark writes them in commitInfo.operationMetrics (every value a string). */
+export function metricStrings(metrics: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metrics)) out[k] = String(v);
+  return out;
+}
+
+/** Options of DELETE, UPDATE and MERGE. */
+export interface DmlOptions extends DataFileOptions {
+  /** Extra commitInfo fields (e.g. userMetadata). */
+  commitInfo?: Record<string, unknown>;
+  /** Max lost races before giving up (default 100). */
+  maxRetries?: number;
+  /** Exactly-once marker: a txn action {appId, version} committed atomically with the change. */
+  txn?: { appId: string; version: number };
+}
+
+/** What a DML operation returns: the version it committed (the read version when nothing changed) and its metrics. */
+export interface DmlResult<M> {
+  version: number;
+  metrics: M;
+}
+
+/** An operation's result and the snapshot right after it. */
+export interface DmlCommitted<M> {
+  result: DmlResult<M>;
+  snapshot: Snapshot;
+}
+
+export function txnActions(options: DmlOptions): Action[] {
+  return options.txn ? [{ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: Date.now() } }] : [];
+}
