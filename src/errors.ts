@@ -104,6 +104,20 @@ export class ExpressionError extends InvalidArgumentError {
 /** Integer / decimal arithmetic or a cast overflowed its result type (never wrapped or saturated silently). */
 export class ArithmeticOverflowError extends ExpressionError {}
 
+/**
+ * MERGE found several source rows matching one target row while a matched clause could modify it (Spark's rule:
+ * the result would depend on which source row wins). Nothing was written.
+ */
+export class MergeCardinalityError extends InvalidArgumentError {
+  constructor(
+    message: string,
+    /** Number of target rows matched by more than one source row. */
+    readonly targetRows: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Base of the optimistic-concurrency conflicts (PROTOCOL.md does not define these; they follow Delta/Spark's names). */
 export class ConcurrentModificationError extends DeltaError {
   constructor(message: string, readonly winningVersion?: number) {

@@ -2,6 +2,12 @@
 export { DeltaTable } from './table/table.js';
 export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './table/table.js';
 export { Scan } from './table/scan.js';
+export { MergeBuilder } from './table/operations/merge.js';
+export type { MergeOptions, MergeSource, MergeMetrics, MergeClause } from './table/operations/merge.js';
+export type { DeleteMetrics } from './table/operations/delete.js';
+export type { UpdateMetrics, UpdateSpec } from './table/operations/update.js';
+export type { DmlOptions, DmlResult } from './table/operations/dml_files.js';
+export { encodeRoaringBitmapArray } from './log/deletion_vector_write.js';
 export type { ScanOptions } from './table/scan.js';
 
 // Expressions (filters, replaceWhere, and the engine DML and streaming queries build on)

@@ -25,6 +25,7 @@ import { filterRows } from '../schema/access/take.js';
 import { deleteRows, type DeleteMetrics } from './operations/delete.js';
 import { updateRows, type UpdateMetrics, type UpdateSpec } from './operations/update.js';
 import type { DmlCommitted, DmlOptions, DmlResult } from './operations/dml_files.js';
+import { MergeBuilder, mergeRows, type MergeMetrics, type MergeOptions, type MergeSource } from './operations/merge.js';
 import { InvalidArgumentError, SchemaMismatchError, TableExistsError, TableNotFoundError } from '../errors.js';
 
 export type WriteData = Table | RecordBatch | RecordBatch[] | Record<string, unknown>[];
@@ -307,6 +308,16 @@ export class DeltaTable {
   /** UPDATE: `set` columns to expressions on the rows matching `where` (all rows without it). */
   async update(spec: UpdateSpec, options: DmlOptions = {}): Promise<DmlResult<UpdateMetrics>> {
     return this.adoptDml(await updateRows(await this.latestForWrite(), spec, options));
+  }
+
+  /**
+   * MERGE `source` into this table: `on` joins target and source (named by `targetAlias` / `sourceAlias`), then the
+   * when... clauses in order decide per row; execute() commits.
+   */
+  merge(source: MergeSource, options: MergeOptions & DmlOptions): MergeBuilder {
+    return new MergeBuilder(async (clauses): Promise<DmlResult<MergeMetrics>> =>
+      this.adoptDml(await mergeRows(await this.latestForWrite(), source, options, clauses, options)),
+    );
   }
 
   private adoptDml<M>(c: DmlCommitted<M>): DmlResult<M> {

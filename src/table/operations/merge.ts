@@ -1,0 +1,618 @@
+// MERGE INTO: join a source with the target on a condition, then per row the first clause whose condition holds:
+// matched -> update / delete, not matched (source only) -> insert, not matched by source (target only) -> update /
+// delete (Spark's semantics). Only target files that may match the source's join keys are read.
+import { RecordBatch, Table } from 'apache-arrow';
+import type { Add } from '../../log/actions.js';
+import type { Snapshot } from '../../log/snapshot.js';
+import { InvalidArgumentError, MergeCardinalityError } from '../../errors.js';
+import {
+  TRUE,
+  childrenOf,
+  compileExpression,
+  compilePredicate,
+  exprToString,
+  parsePredicate,
+  resolveRef,
+  widerType,
+  type CompiledExpression,
+  type Expr,
+  type Relation,
+} from '../../expr/index.js';
+import type { Value } from '../../schema/access/get.js';
+import { takeRows } from '../../schema/access/take.js';
+import { fromArrowSchema } from '../../schema/arrow.js';
+import { objectsToArrow } from '../../schema/objects.js';
+import type { DataType, StructType } from '../../schema/types.js';
+import { fileMayMatch } from '../pruning.js';
+import { buildRows, compileAssignment, keepColumn, targetField } from './assignment.js';
+import {
+  commitDml,
+  concatRows,
+  fileActions,
+  metricStrings,
+  readCandidateFile,
+  txnActions,
+  type CandidateFile,
+  type DmlCommitted,
+  type DmlOptions,
+  type DmlResult,
+  type FileChange,
+} from './dml_files.js';
+
+export type MergeSource = Table | RecordBatch | RecordBatch[] | Record<string, unknown>[];
+
+export interface MergeOptions {
+  /** Join condition over target and source columns, e.g. 't.id = s.id'. */
+  on: Expr | string;
+  /** Name of the source relation in expressions (default 'source'). */
+  sourceAlias?: string;
+  /** Name of the target relation in expressions (default 'target'). */
+  targetAlias?: string;
+}
+
+type Assignments = Record<string, Expr | string> | '*';
+
+export type MergeClause =
+  | { kind: 'matchedUpdate'; where?: Expr | string; set: Assignments }
+  | { kind: 'matchedDelete'; where?: Expr | string }
+  | { kind: 'notMatchedInsert'; where?: Expr | string; values: Assignments }
+  | { kind: 'notMatchedBySourceUpdate'; where?: Expr | string; set: Record<string, Expr | string> }
+  | { kind: 'notMatchedBySourceDelete'; where?: Expr | string };
+
+/** Spark's MERGE metrics (commitInfo.operationMetrics). */
+export interface MergeMetrics {
+  numSourceRows: number;
+  numTargetRowsInserted: number;
+  numTargetRowsUpdated: number;
+  numTargetRowsMatchedUpdated: number;
+  numTargetRowsNotMatchedBySourceUpdated: number;
+  numTargetRowsDeleted: number;
+  numTargetRowsMatchedDeleted: number;
+  numTargetRowsNotMatchedBySourceDeleted: number;
+  numTargetRowsCopied: number;
+  numOutputRows: number;
+  numTargetFilesAdded: number;
+  numTargetFilesRemoved: number;
+  numTargetBytesAdded: number;
+  numTargetBytesRemoved: number;
+  numTargetDeletionVectorsAdded: number;
+  numTargetDeletionVectorsRemoved: number;
+  numTargetDeletionVectorsUpdated: number;
+  numTargetChangeFilesAdded: number;
+  executionTimeMs: number;
+  scanTimeMs: number;
+  rewriteTimeMs: number;
+}
+
+/** Builder of a MERGE: clauses in the order given, then execute(). */
+export class MergeBuilder {
+  private readonly clauses: MergeClause[] = [];
+  constructor(private readonly run: (clauses: readonly MergeClause[]) => Promise<DmlResult<MergeMetrics>>) {}
+
+  whenMatchedUpdate(c: { where?: Expr | string; set: Record<string, Expr | string> }): this {
+    return this.add({ kind: 'matchedUpdate', where: c.where, set: c.set });
+  }
+  /** Update every target column from the source column of the same name. */
+  whenMatchedUpdateAll(c: { where?: Expr | string } = {}): this {
+    return this.add({ kind: 'matchedUpdate', where: c.where, set: '*' });
+  }
+  whenMatchedDelete(c: { where?: Expr | string } = {}): this {
+    return this.add({ kind: 'matchedDelete', where: c.where });
+  }
+  whenNotMatchedInsert(c: { where?: Expr | string; values: Record<string, Expr | string> }): this {
+    return this.add({ kind: 'notMatchedInsert', where: c.where, values: c.values });
+  }
+  /** Insert every target column from the source column of the same name. */
+  whenNotMatchedInsertAll(c: { where?: Expr | string } = {}): this {
+    return this.add({ kind: 'notMatchedInsert', where: c.where, values: '*' });
+  }
+  whenNotMatchedBySourceUpdate(c: { where?: Expr | string; set: Record<string, Expr | string> }): this {
+    return this.add({ kind: 'notMatchedBySourceUpdate', where: c.where, set: c.set });
+  }
+  whenNotMatchedBySourceDelete(c: { where?: Expr | string } = {}): this {
+    return this.add({ kind: 'notMatchedBySourceDelete', where: c.where });
+  }
+  execute(): Promise<DmlResult<MergeMetrics>> {
+    return this.run([...this.clauses]);
+  }
+  private add(c: MergeClause): this {
+    this.clauses.push(c);
+    return this;
+  }
+}
+
+/** Source data as Arrow; plain objects take the target's type for columns the target has, other keys are inferred. */
+export function sourceTable(snapshot: Snapshot, source: MergeSource): Table {
+  if (source instanceof Table) return source;
+  if (source instanceof RecordBatch) return new Table([source]);
+  if (Array.isArray(source)) {
+    if (source.length > 0 && source[0] instanceof RecordBatch) return new Table(source as RecordBatch[]);
+    const rows = source as Record<string, unknown>[];
+    const keys = new Set(rows.flatMap((r) => (r && typeof r === 'object' ? Object.keys(r) : [])));
+    const known: StructType = {
+      type: 'struct',
+      fields: snapshot.schema.fields.filter((f) => keys.has(f.name)).map((f) => ({ ...f, nullable: true })),
+    };
+    return objectsToArrow(rows, known, { allowExtra: true });
+  }
+  throw new InvalidArgumentError('merge source must be an Arrow Table, RecordBatch(es) or an array of plain objects');
+}
+
+interface Compiled {
+  clause: MergeClause;
+  cond?: CompiledExpression;
+  /** One expression per target column (update / insert); absent for deletes. */
+  columns?: CompiledExpression[];
+}
+
+const asExpr = (e: Expr | string): Expr => (typeof e === 'string' ? parsePredicate(e) : e);
+
+export async function mergeRows(
+  snapshot: Snapshot,
+  source: MergeSource,
+  options: MergeOptions,
+  clauses: readonly MergeClause[],
+  dmlOptions: DmlOptions = {},
+): Promise<DmlCommitted<MergeMetrics>> {
+  const start = Date.now();
+  if (!clauses.length) throw new InvalidArgumentError('MERGE needs at least one when... clause');
+  const targetAlias = options.targetAlias ?? 'target';
+  const sourceAlias = options.sourceAlias ?? 'source';
+  if (targetAlias.toLowerCase() === sourceAlias.toLowerCase()) {
+    throw new InvalidArgumentError(`MERGE: source and target aliases must differ (both '${targetAlias}')`);
+  }
+  const src = sourceTable(snapshot, source);
+  const schema = snapshot.schema;
+  const target: Relation = { name: targetAlias, schema };
+  const sourceRel: Relation = { name: sourceAlias, schema: fromArrowSchema(src.schema) };
+  const both = [target, sourceRel];
+  const on = asExpr(options.on);
+  const onCompiled = compilePredicate(on, both);
+  const compiled = clauses.map((c) => compileClause(c, schema, target, sourceRel));
+  const matched = compiled.filter((c) => c.clause.kind === 'matchedUpdate' || c.clause.kind === 'matchedDelete');
+  const notMatched = compiled.filter((c) => c.clause.kind === 'notMatchedInsert');
+  const bySource = compiled.filter((c) => c.clause.kind === 'notMatchedBySourceUpdate' || c.clause.kind === 'notMatchedBySourceDelete');
+
+  // Join keys: conjuncts `target col = source expr` hash the join; they also bound which target files can match.
+  const keys = equiKeys(on, both);
+  const pruning = bySource.length ? null : targetPruning(on, keys, both, src);
+  const pruningCtx = { schema, partitionColumns: snapshot.partitionColumns };
+  const mayMatch = pruning ? (add: Add) => fileMayMatch(add, pruning, pruningCtx) : () => true;
+  const candidates = snapshot.activeFiles().filter(mayMatch);
+  const files: CandidateFile[] = [];
+  for (const add of candidates) files.push(await readCandidateFile(snapshot, add));
+  const tgt = concatRows(snapshot, files.map((f) => f.rows));
+
+  // Pairs (target row, source row) satisfying `on`.
+  const [pt, ps] = joinPairs(tgt, src, keys, onCompiled);
+  const matchCount = new Uint32Array(tgt.numRows);
+  const sourceMatched = new Uint8Array(src.numRows);
+  for (let k = 0; k < pt.length; k++) {
+    matchCount[pt[k]!]!++;
+    sourceMatched[ps[k]!] = 1;
+  }
+  const onlyUnconditionalDelete = matched.length === 1 && matched[0]!.clause.kind === 'matchedDelete' && !matched[0]!.cond;
+  if (matched.length && !onlyUnconditionalDelete) {
+    let multi = 0;
+    for (const c of matchCount) if (c > 1) multi++;
+    if (multi) {
+      throw new MergeCardinalityError(
+        `MERGE: ${multi} target row(s) of ${snapshot.store.uri} matched more than one source row on '${exprToString(on)}'; ` +
+          `a target row can be updated or deleted by one source row only (de-duplicate the source); nothing was written`,
+        multi,
+      );
+    }
+  }
+
+  const m: MergeMetrics = {
+    numSourceRows: src.numRows,
+    numTargetRowsInserted: 0,
+    numTargetRowsUpdated: 0,
+    numTargetRowsMatchedUpdated: 0,
+    numTargetRowsNotMatchedBySourceUpdated: 0,
+    numTargetRowsDeleted: 0,
+    numTargetRowsMatchedDeleted: 0,
+    numTargetRowsNotMatchedBySourceDeleted: 0,
+    numTargetRowsCopied: 0,
+    numOutputRows: 0,
+    numTargetFilesAdded: 0,
+    numTargetFilesRemoved: 0,
+    numTargetBytesAdded: 0,
+    numTargetBytesRemoved: 0,
+    numTargetDeletionVectorsAdded: 0,
+    numTargetDeletionVectorsRemoved: 0,
+    numTargetDeletionVectorsUpdated: 0,
+    numTargetChangeFilesAdded: 0,
+    executionTimeMs: 0,
+    scanTimeMs: 0,
+    rewriteTimeMs: 0,
+  };
+  const drop = new Uint8Array(tgt.numRows);
+  const newRows: Table[] = [];
+
+  // WHEN MATCHED: per pair, the first clause whose condition is TRUE.
+  if (matched.length && pt.length) {
+    const tRows = takeRows(tgt, pt);
+    const sRows = takeRows(src, ps);
+    const chosen = firstClause(matched, pt.length, (c) => c.truth(tRows, sRows));
+    for (let k = 0; k < matched.length; k++) {
+      const idx = indexesOf(chosen, k);
+      if (!idx.length) continue;
+      for (const i of idx) drop[pt[i]!] = 1;
+      const c = matched[k]!;
+      if (c.clause.kind === 'matchedDelete') {
+        // One target row may be matched by several source rows only under an unconditional delete: count it once.
+        const distinct = new Set(idx.map((i) => pt[i]!)).size;
+        m.numTargetRowsMatchedDeleted += distinct;
+      } else {
+        newRows.push(buildRows(schema, c.columns!, [takeRows(tRows, idx), takeRows(sRows, idx)]));
+        m.numTargetRowsMatchedUpdated += idx.length;
+      }
+    }
+  }
+  // WHEN NOT MATCHED [BY TARGET]: source rows without a match.
+  if (notMatched.length) {
+    const rest = indexesOf(sourceMatched, 0);
+    if (rest.length) {
+      const sRows = takeRows(src, rest);
+      const chosen = firstClause(notMatched, rest.length, (c) => c.truth(sRows));
+      for (let k = 0; k < notMatched.length; k++) {
+        const idx = indexesOf(chosen, k);
+        if (!idx.length) continue;
+        newRows.push(buildRows(schema, notMatched[k]!.columns!, [takeRows(sRows, idx)]));
+        m.numTargetRowsInserted += idx.length;
+      }
+    }
+  }
+  // WHEN NOT MATCHED BY SOURCE: target rows without a match.
+  if (bySource.length) {
+    const rest: number[] = [];
+    for (let i = 0; i < matchCount.length; i++) if (matchCount[i] === 0) rest.push(i);
+    if (rest.length) {
+      const tRows = takeRows(tgt, rest);
+      const chosen = firstClause(bySource, rest.length, (c) => c.truth(tRows));
+      for (let k = 0; k < bySource.length; k++) {
+        const idx = indexesOf(chosen, k);
+        if (!idx.length) continue;
+        for (const i of idx) drop[rest[i]!] = 1;
+        const c = bySource[k]!;
+        if (c.clause.kind === 'notMatchedBySourceDelete') m.numTargetRowsNotMatchedBySourceDeleted += idx.length;
+        else {
+          newRows.push(buildRows(schema, c.columns!, [takeRows(tRows, idx)]));
+          m.numTargetRowsNotMatchedBySourceUpdated += idx.length;
+        }
+      }
+    }
+  }
+  m.numTargetRowsUpdated = m.numTargetRowsMatchedUpdated + m.numTargetRowsNotMatchedBySourceUpdated;
+  m.numTargetRowsDeleted = m.numTargetRowsMatchedDeleted + m.numTargetRowsNotMatchedBySourceDeleted;
+
+  const changes: FileChange[] = [];
+  let base = 0;
+  for (const file of files) {
+    const n = file.rows.numRows;
+    changes.push({ file, drop: drop.subarray(base, base + n) });
+    base += n;
+  }
+  const scanned = Date.now();
+  m.scanTimeMs = scanned - start;
+  const fa = await fileActions(snapshot, changes, newRows, dmlOptions);
+  m.rewriteTimeMs = Date.now() - scanned;
+  m.numTargetRowsCopied = fa.metrics.numCopiedRows;
+  m.numOutputRows = m.numTargetRowsInserted + m.numTargetRowsUpdated + m.numTargetRowsCopied;
+  m.numTargetFilesAdded = fa.metrics.numAddedFiles;
+  m.numTargetFilesRemoved = fa.metrics.numRemovedFiles;
+  m.numTargetBytesAdded = fa.metrics.numAddedBytes;
+  m.numTargetBytesRemoved = fa.metrics.numRemovedBytes;
+  m.numTargetDeletionVectorsAdded = fa.metrics.numDeletionVectorsAdded;
+  m.numTargetDeletionVectorsRemoved = fa.metrics.numDeletionVectorsRemoved;
+  m.numTargetDeletionVectorsUpdated = fa.metrics.numDeletionVectorsUpdated;
+  m.executionTimeMs = Date.now() - start;
+  if (fa.actions.length === 0 && !dmlOptions.txn) return { result: { version: snapshot.version, metrics: m }, snapshot };
+  const describe = (cs: Compiled[]): string =>
+    JSON.stringify(
+      cs.map((c) => ({
+        ...(c.clause.where !== undefined ? { predicate: exprToString(asExpr(c.clause.where)) } : {}),
+        actionType: actionType(c.clause),
+      })),
+    );
+  const res = await commitDml(
+    snapshot,
+    [...txnActions(dmlOptions), ...fa.actions],
+    {
+      operation: 'MERGE',
+      operationParameters: {
+        predicate: JSON.stringify([exprToString(on)]),
+        matchedPredicates: describe(matched),
+        notMatchedPredicates: describe(notMatched),
+        notMatchedBySourcePredicates: describe(bySource),
+      },
+      operationMetrics: metricStrings(m),
+      readPredicate: pruning ? mayMatch : 'all',
+      readFiles: candidates,
+      commitInfo: dmlOptions.commitInfo,
+      maxRetries: dmlOptions.maxRetries,
+    },
+    fa.written,
+  );
+  return { result: { version: res.version, metrics: m }, snapshot: res.snapshot };
+}
+
+function actionType(c: MergeClause): string {
+  switch (c.kind) {
+    case 'matchedUpdate':
+    case 'notMatchedBySourceUpdate':
+      return c.kind === 'matchedUpdate' && c.set === '*' ? 'updateAll' : 'update';
+    case 'notMatchedInsert':
+      return c.values === '*' ? 'insertAll' : 'insert';
+    default:
+      return 'delete';
+  }
+}
+
+function compileClause(c: MergeClause, schema: StructType, target: Relation, source: Relation): Compiled {
+  const what = `MERGE ${c.kind.replace(/([A-Z])/g, ' $1').toUpperCase()}`;
+  const scope = c.kind.startsWith('matched') ? [target, source] : c.kind === 'notMatchedInsert' ? [source] : [target];
+  const cond = c.where !== undefined ? compilePredicate(asExpr(c.where), scope) : undefined;
+  if (c.kind === 'matchedDelete' || c.kind === 'notMatchedBySourceDelete') return { clause: c, cond };
+  const given = c.kind === 'notMatchedInsert' ? c.values : c.set;
+  const assigned = new Map<string, Expr | string>();
+  if (given === '*') {
+    for (const f of schema.fields) {
+      const s = resolveRef([source], [f.name]);
+      if (!s) {
+        throw new InvalidArgumentError(
+          `${what}: target column '${f.name}' has no source column of that name (source columns: ${source.schema.fields.map((x) => x.name).join(', ')})`,
+        );
+      }
+      assigned.set(f.name, { kind: 'column', path: [source.name!, s.path[0]!] });
+    }
+  } else {
+    if (!given || typeof given !== 'object' || Object.keys(given).length === 0) {
+      throw new InvalidArgumentError(`${what}: needs a non-empty ${c.kind === 'notMatchedInsert' ? 'values' : 'set'}`);
+    }
+    for (const [name, value] of Object.entries(given)) {
+      // `t.col` names the target column too.
+      const parts = name.split('.');
+      const bare = parts.length === 2 && parts[0]!.toLowerCase() === target.name!.toLowerCase() ? parts[1]! : name;
+      const f = targetField(schema, bare, what);
+      if (assigned.has(f.name)) throw new InvalidArgumentError(`${what}: column '${f.name}' is assigned more than once`);
+      assigned.set(f.name, value);
+    }
+  }
+  const columns = schema.fields.map((f) => {
+    const v = assigned.get(f.name);
+    if (v !== undefined) return compileAssignment(v, f, scope, what);
+    // Insert: unassigned columns are NULL; update: they keep the target's value.
+    if (c.kind === 'notMatchedInsert') return compileAssignment({ kind: 'literal', type: 'null' }, f, scope, what);
+    return keepColumn(f, scope, target.name);
+  });
+  return { clause: c, cond, columns };
+}
+
+/** For each of `n` rows, the index of the first clause whose condition is TRUE (absent = always), else 255. */
+function firstClause(cs: Compiled[], n: number, truth: (c: CompiledExpression) => Uint8Array): Uint8Array {
+  const out = new Uint8Array(n).fill(255);
+  let open = n;
+  for (let k = 0; k < cs.length && open > 0; k++) {
+    const cond = cs[k]!.cond;
+    const t = cond ? truth(cond) : null;
+    for (let i = 0; i < n; i++) {
+      if (out[i] !== 255) continue;
+      if (!t || t[i] === TRUE) {
+        out[i] = k;
+        open--;
+      }
+    }
+  }
+  return out;
+}
+
+function indexesOf(a: Uint8Array, v: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < a.length; i++) if (a[i] === v) out.push(i);
+  return out;
+}
+
+function conjuncts(e: Expr): Expr[] {
+  return e.kind === 'and' ? e.children.flatMap(conjuncts) : [e];
+}
+
+interface EquiKey {
+  /** Target column (unqualified path) and the source expression it equals, both cast to a common type. */
+  targetPath: string[];
+  targetType: DataType;
+  target: CompiledExpression;
+  source: CompiledExpression;
+}
+
+/** Conjuncts `target column = source expression` (either order) of the join condition. */
+function equiKeys(on: Expr, both: Relation[]): EquiKey[] {
+  const out: EquiKey[] = [];
+  for (const c of conjuncts(on)) {
+    if (c.kind !== 'cmp' || c.op !== '=') continue;
+    for (const [l, r] of [
+      [c.left, c.right],
+      [c.right, c.left],
+    ] as const) {
+      if (l.kind !== 'column') continue;
+      const ref = safeResolve(both, l.path);
+      if (!ref || ref.relation !== 0) continue;
+      if (!onlyRelation(r, both, 1)) continue;
+      const sType = compileExpression(r, [both[1]!]).type;
+      const common = widerType(ref.type, sType);
+      if (!common || typeof common !== 'string' || common === 'void' || common === 'interval' || common === 'binary') continue;
+      out.push({
+        targetPath: ref.path,
+        targetType: ref.type,
+        target: compileExpression({ kind: 'cast', operand: { kind: 'column', path: ref.path }, to: common as DataType }, [both[0]!]),
+        source: compileExpression({ kind: 'cast', operand: r, to: common as DataType }, [both[1]!]),
+      });
+      break;
+    }
+  }
+  return out;
+}
+
+function safeResolve(scope: Relation[], path: string[]): ReturnType<typeof resolveRef> {
+  try {
+    return resolveRef(scope, path);
+  } catch {
+    return null;
+  }
+}
+
+/** Every column of `e` resolves to relation `rel` (and `e` references at least one column). */
+function onlyRelation(e: Expr, scope: Relation[], rel: number): boolean {
+  let any = false;
+  let ok = true;
+  const walk = (x: Expr): void => {
+    if (x.kind === 'column') {
+      any = true;
+      const r = safeResolve(scope, x.path);
+      if (!r || r.relation !== rel) ok = false;
+      return;
+    }
+    for (const k of childrenOf(x)) walk(k);
+  };
+  walk(e);
+  return any && ok;
+}
+
+/** Hash key of a join value; null never matches. */
+function keyOf(v: Value): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') return Object.is(v, -0) ? 'n0' : `n${v}`;
+  if (typeof v === 'bigint') return `b${v}`;
+  if (typeof v === 'string') return `s${v}`;
+  if (typeof v === 'boolean') return v ? 'T' : 'F';
+  return `j${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))}`;
+}
+
+/** Pairs of row indexes (target, source) for which `on` is TRUE: hash join on the equi keys, then the whole condition. */
+function joinPairs(tgt: Table, src: Table, keys: EquiKey[], on: CompiledExpression): [number[], number[]] {
+  if (tgt.numRows === 0 || src.numRows === 0) return [[], []];
+  let ct: number[] = [];
+  let cs: number[] = [];
+  if (keys.length) {
+    const sVals = keys.map((k) => k.source.values(src));
+    const tVals = keys.map((k) => k.target.values(tgt));
+    const rowKey = (vals: Value[][], i: number): string | null => {
+      let s = '';
+      for (const col of vals) {
+        const k = keyOf(col[i]!);
+        if (k === null) return null;
+        s += `${k}\u0000`;
+      }
+      return s;
+    };
+    const index = new Map<string, number[]>();
+    for (let j = 0; j < src.numRows; j++) {
+      const k = rowKey(sVals, j);
+      if (k === null) continue;
+      const list = index.get(k);
+      if (list) list.push(j);
+      else index.set(k, [j]);
+    }
+    for (let i = 0; i < tgt.numRows; i++) {
+      const k = rowKey(tVals, i);
+      if (k === null) continue;
+      for (const j of index.get(k) ?? []) {
+        ct.push(i);
+        cs.push(j);
+      }
+    }
+  } else {
+    for (let i = 0; i < tgt.numRows; i++) {
+      for (let j = 0; j < src.numRows; j++) {
+        ct.push(i);
+        cs.push(j);
+      }
+    }
+  }
+  if (!ct.length) return [[], []];
+  const truth = on.truth(takeRows(tgt, ct), takeRows(src, cs));
+  const outT: number[] = [];
+  const outS: number[] = [];
+  for (let k = 0; k < truth.length; k++) {
+    if (truth[k] === TRUE) {
+      outT.push(ct[k]!);
+      outS.push(cs[k]!);
+    }
+  }
+  ct = [];
+  cs = [];
+  return [outT, outS];
+}
+
+/**
+ * A predicate over target columns (unqualified) that every matching target row satisfies: the target-only conjuncts
+ * of `on`, and for each join key `col IN (source values)` (or a min..max range when there are many). Null when
+ * nothing bounds the target.
+ */
+function targetPruning(on: Expr, keys: EquiKey[], both: Relation[], src: Table): Expr | null {
+  const parts: Expr[] = [];
+  for (const c of conjuncts(on)) {
+    if (onlyRelation(c, both, 0)) {
+      const stripped = unqualify(c, both);
+      if (stripped) parts.push(stripped);
+    }
+  }
+  for (const k of keys) {
+    const lits = new Map<string, Expr>();
+    let allLiteral = true;
+    for (const v of k.source.values(src)) {
+      if (v === null) continue;
+      const l = literalFor(v, k.source.type);
+      if (!l) {
+        allLiteral = false;
+        break;
+      }
+      lits.set(keyOf(v)!, l);
+    }
+    if (!allLiteral) continue;
+    const column: Expr = { kind: 'cast', operand: { kind: 'column', path: k.targetPath }, to: k.source.type as DataType };
+    // Pruning judges a plain column; the cast only matters when the types differ.
+    const operand: Expr = JSON.stringify(k.source.type) === JSON.stringify(k.targetType) ? { kind: 'column', path: k.targetPath } : column;
+    if (lits.size === 0) parts.push({ kind: 'literal', type: 'boolean', value: false });
+    else if (lits.size <= 1000) parts.push({ kind: 'in', operand, values: [...lits.values()] });
+  }
+  if (!parts.length) return null;
+  return parts.length === 1 ? parts[0]! : { kind: 'and', children: parts };
+}
+
+function literalFor(v: Value, t: unknown): Expr | null {
+  if (t === 'string' && typeof v === 'string') return { kind: 'literal', type: 'string', value: v };
+  if ((t === 'integer' || t === 'short' || t === 'byte') && typeof v === 'number') return { kind: 'literal', type: 'number', value: v };
+  if (t === 'long' && typeof v === 'bigint') return { kind: 'literal', type: 'bigint', value: v };
+  if (t === 'date' && typeof v === 'number') return { kind: 'literal', type: 'date', days: v };
+  if (t === 'boolean' && typeof v === 'boolean') return { kind: 'literal', type: 'boolean', value: v };
+  return null;
+}
+
+/** `e` with every (target) column reference unqualified; null when a reference does not resolve in the target. */
+function unqualify(e: Expr, both: Relation[]): Expr | null {
+  let ok = true;
+  const map = (x: Expr): Expr => {
+    if (x.kind === 'column') {
+      const r = safeResolve(both, x.path);
+      if (!r || r.relation !== 0) ok = false;
+      return { kind: 'column', path: r ? r.path : x.path };
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) {
+      if (Array.isArray(v)) out[k] = v.map((c) => (isExpr(c) ? map(c) : isBranch(c) ? { when: map(c.when), then: map(c.then) } : c));
+      else out[k] = isExpr(v) ? map(v) : v;
+    }
+    return out as unknown as Expr;
+  };
+  const r = map(e);
+  return ok ? r : null;
+}
+
+function isExpr(v: unknown): v is Expr {
+  return typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string';
+}
+function isBranch(v: unknown): v is { when: Expr; then: Expr } {
+  return typeof v === 'object' && v !== null && 'when' in v && 'then' in v;
+}
