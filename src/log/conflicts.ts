@@ -28,6 +28,8 @@ export interface TransactionFootprint {
   readFileKeys: Set<string>;
   /** Keys of the files the transaction removes. */
   removedFileKeys: Set<string>;
+  /** Keys of the files the transaction removes with dataChange=true (DELETE / UPDATE / MERGE rewriting rows). */
+  dataRemovedFileKeys?: Set<string>;
   /** App ids of txn actions the transaction writes. */
   txnAppIds: Set<string>;
   tableUri: string;
@@ -73,6 +75,16 @@ export function checkConflict(ours: TransactionFootprint, winnerVersion: number,
     if (ours.txnAppIds.has(t.appId)) {
       throw new ConcurrentTransactionError(
         `a concurrent commit at ${at} carried a txn for the same appId '${t.appId}' (version ${t.version})`,
+        winnerVersion,
+      );
+    }
+  }
+  // Two data changes removing the same file (two DELETE / UPDATE / MERGE on the same rows) is the root cause even when
+  // the winner also re-added rows we would have read: report it first, as the specific error.
+  for (const rm of w.removes) {
+    if (rm.dataChange && ours.dataRemovedFileKeys?.has(fileKey(rm))) {
+      throw new ConcurrentDeleteDeleteError(
+        `file ${rm.path} was removed by a concurrent commit at ${at}, and this operation removes it too; retry the operation`,
         winnerVersion,
       );
     }

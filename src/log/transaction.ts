@@ -78,6 +78,7 @@ export class Transaction {
       readPredicate: this.options.readPredicate,
       readFileKeys,
       removedFileKeys,
+      dataRemovedFileKeys: new Set(f.removes.filter((r) => r.dataChange).map((r) => fileKey(r))),
       txnAppIds: new Set(f.txns.map((t) => t.appId)),
       tableUri: this.store.uri,
     };

@@ -2,6 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConcurrentAppendError,
+  ConcurrentDeleteDeleteError,
   ConcurrentDeleteReadError,
   ConcurrentTransactionError,
   DeltaTable,
@@ -69,7 +70,11 @@ describe('Transaction conflicts', () => {
     const victim = snap.activeFiles()[0];
     const rm = { remove: { path: victim.path, deletionTimestamp: Date.now(), dataChange: true } };
     await new Transaction(store, snap, { operation: 'DELETE' }).addActions([rm]).commit();
-    await expect(new Transaction(store, snap, { operation: 'DELETE' }).addActions([rm]).commit()).rejects.toThrow(ConcurrentDeleteReadError);
+    await expect(new Transaction(store, snap, { operation: 'DELETE' }).addActions([rm]).commit()).rejects.toThrow(ConcurrentDeleteDeleteError);
+    // A file this transaction only read (or rewrites without a data change) that a winner removed: delete-read.
+    await expect(
+      new Transaction(store, snap, { operation: 'OPTIMIZE', readFiles: [victim] }).addActions([{ remove: { ...rm.remove, dataChange: false } }]).commit(),
+    ).rejects.toThrow(ConcurrentDeleteReadError);
 
     const snap2 = await Snapshot.load(store);
     await new Transaction(store, snap2, { operation: 'SET TBLPROPERTIES' })

@@ -168,6 +168,7 @@ export async function mergeRows(
   const both = [target, sourceRel];
   const on = asExpr(options.on);
   const onCompiled = compilePredicate(on, both);
+  validateClauseOrder(clauses);
   const compiled = clauses.map((c) => compileClause(c, schema, target, sourceRel));
   const matched = compiled.filter((c) => c.clause.kind === 'matchedUpdate' || c.clause.kind === 'matchedDelete');
   const notMatched = compiled.filter((c) => c.clause.kind === 'notMatchedInsert');
@@ -336,6 +337,22 @@ export async function mergeRows(
     fa.written,
   );
   return { result: { version: res.version, metrics: m }, snapshot: res.snapshot };
+}
+
+/** Spark's rule: among the clauses of one kind (matched / not matched / not matched by source) only the last may omit its condition. */
+function validateClauseOrder(clauses: readonly MergeClause[]): void {
+  const groups: Array<[string, (c: MergeClause) => boolean]> = [
+    ['WHEN MATCHED', (c) => c.kind.startsWith('matched')],
+    ['WHEN NOT MATCHED', (c) => c.kind === 'notMatchedInsert'],
+    ['WHEN NOT MATCHED BY SOURCE', (c) => c.kind.startsWith('notMatchedBySource')],
+  ];
+  for (const [name, inGroup] of groups) {
+    const g = clauses.filter(inGroup);
+    const i = g.findIndex((c) => c.where === undefined);
+    if (i >= 0 && i < g.length - 1) {
+      throw new InvalidArgumentError(`MERGE: only the last ${name} clause may omit its condition (clause ${i + 1} of ${g.length} has none); nothing was written`);
+    }
+  }
 }
 
 function actionType(c: MergeClause): string {
