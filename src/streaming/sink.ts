@@ -10,8 +10,13 @@ import type { SinkResult, StreamSink } from './types.js';
 export interface DeltaSinkOptions {
   /** The txn appId: must stay the same across restarts of the query (the runner checks it against its checkpoint). */
   queryId: string;
-  /** 'append' adds the batch's rows; 'complete' replaces the whole table with them (aggregations). Default 'append'. */
-  outputMode?: 'append' | 'complete';
+  /**
+   * 'append' adds the batch's rows; 'complete' replaces the whole table with them (aggregations); 'update' upserts
+   * them by `keyColumns` (a MERGE per batch: matched rows updated, new keys inserted). Default 'append'.
+   */
+  outputMode?: 'append' | 'complete' | 'update';
+  /** Key columns of outputMode 'update' (NULL keys match each other); a batch must hold each key once. */
+  keyColumns?: string[];
   /** Partition columns when the sink creates the table. */
   partitionBy?: string[];
   /** Schema evolution of writes (WriteOptions.schemaMode). */
@@ -35,8 +40,11 @@ export class DeltaSink implements StreamSink {
       throw new InvalidArgumentError('DeltaSink needs a non-empty queryId (the txn appId that makes batches idempotent)');
     }
     const mode = options.outputMode ?? 'append';
-    if (mode !== 'append' && mode !== 'complete') {
-      throw new InvalidArgumentError(`DeltaSink outputMode must be 'append' or 'complete', got '${String(mode)}'`);
+    if (mode !== 'append' && mode !== 'complete' && mode !== 'update') {
+      throw new InvalidArgumentError(`DeltaSink outputMode must be 'append', 'complete' or 'update', got '${String(mode)}'`);
+    }
+    if (mode === 'update' && (!Array.isArray(options.keyColumns) || options.keyColumns.length === 0)) {
+      throw new InvalidArgumentError("DeltaSink outputMode 'update' needs keyColumns (the columns rows are upserted by)");
     }
     this.options = options;
     this.queryId = options.queryId;
@@ -72,10 +80,13 @@ export class DeltaSink implements StreamSink {
       commitInfo: { ...this.options.commitInfo, streamingBatchId: batchId, queryId: this.queryId },
     };
     try {
+      const mode = this.options.outputMode ?? 'append';
       const res =
-        (this.options.outputMode ?? 'append') === 'complete'
+        mode === 'complete'
           ? await this.table.overwrite(data, opts)
-          : await this.table.append(data, opts);
+          : mode === 'update'
+            ? await this.upsert(this.table, data, opts)
+            : await this.table.append(data, opts);
       return { skipped: false, version: res.version, committedAt: Date.now() };
     } catch (e) {
       if (e instanceof ConcurrentTransactionError) {
@@ -84,6 +95,19 @@ export class DeltaSink implements StreamSink {
       }
       throw e;
     }
+  }
+
+  /** MERGE the batch by key in one commit carrying the batch's txn (Spark's foreachBatch + MERGE, built in). */
+  private upsert(table: DeltaTable, data: arrow.Table, opts: { txn: { appId: string; version: number }; commitInfo: Record<string, unknown> }) {
+    const q = (k: string): string => `\`${k.replaceAll('`', '``')}\``;
+    const on = this.options
+      .keyColumns!.map((k) => `(t.${q(k)} = s.${q(k)} OR (t.${q(k)} IS NULL AND s.${q(k)} IS NULL))`)
+      .join(' AND ');
+    return table
+      .merge(data, { on, targetAlias: 't', sourceAlias: 's', txn: opts.txn, commitInfo: opts.commitInfo })
+      .whenMatchedUpdateAll()
+      .whenNotMatchedInsertAll()
+      .execute();
   }
 
   private async openExisting(): Promise<DeltaTable | undefined> {

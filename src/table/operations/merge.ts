@@ -436,6 +436,8 @@ function conjuncts(e: Expr): Expr[] {
 }
 
 interface EquiKey {
+  /** `a = b OR (a IS NULL AND b IS NULL)`: NULL keys match each other. */
+  nullSafe: boolean;
   /** Target column (unqualified path) and the source expression it equals, both cast to a common type. */
   targetPath: string[];
   targetType: DataType;
@@ -446,7 +448,9 @@ interface EquiKey {
 /** Conjuncts `target column = source expression` (either order) of the join condition. */
 function equiKeys(on: Expr, both: Relation[]): EquiKey[] {
   const out: EquiKey[] = [];
-  for (const c of conjuncts(on)) {
+  for (const conj of conjuncts(on)) {
+    const nullSafe = nullSafeEquality(conj);
+    const c = nullSafe ?? conj;
     if (c.kind !== 'cmp' || c.op !== '=') continue;
     for (const [l, r] of [
       [c.left, c.right],
@@ -460,6 +464,7 @@ function equiKeys(on: Expr, both: Relation[]): EquiKey[] {
       const common = widerType(ref.type, sType);
       if (!common || typeof common !== 'string' || common === 'void' || common === 'interval' || common === 'binary') continue;
       out.push({
+        nullSafe: nullSafe !== null,
         targetPath: ref.path,
         targetType: ref.type,
         target: compileExpression({ kind: 'cast', operand: { kind: 'column', path: ref.path }, to: common as DataType }, [both[0]!]),
@@ -470,6 +475,21 @@ function equiKeys(on: Expr, both: Relation[]): EquiKey[] {
   }
   return out;
 }
+
+/** The `a = b` of the null-safe equality idiom `a = b OR (a IS NULL AND b IS NULL)` (either order), else null. */
+function nullSafeEquality(e: Expr): (Expr & { kind: 'cmp' }) | null {
+  if (e.kind !== 'or' || e.children.length !== 2) return null;
+  for (const [eq, nulls] of [e.children, [...e.children].reverse()] as Expr[][]) {
+    if (eq!.kind !== 'cmp' || eq!.op !== '=' || nulls!.kind !== 'and' || nulls!.children.length !== 2) continue;
+    const operands = nulls!.children.map((n) => (n.kind === 'isNull' && !n.negated ? JSON.stringify(n.operand, big) : null));
+    const sides = [JSON.stringify(eq!.left, big), JSON.stringify(eq!.right, big)];
+    if (operands.includes(null)) continue;
+    if ((operands[0] === sides[0] && operands[1] === sides[1]) || (operands[0] === sides[1] && operands[1] === sides[0])) return eq as Expr & { kind: 'cmp' };
+  }
+  return null;
+}
+
+const big = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : v);
 
 function safeResolve(scope: Relation[], path: string[]): ReturnType<typeof resolveRef> {
   try {
@@ -516,8 +536,8 @@ function joinPairs(tgt: Table, src: Table, keys: EquiKey[], on: CompiledExpressi
     const tVals = keys.map((k) => k.target.values(tgt));
     const rowKey = (vals: Value[][], i: number): string | null => {
       let s = '';
-      for (const col of vals) {
-        const k = keyOf(col[i]!);
+      for (let c = 0; c < vals.length; c++) {
+        const k = keyOf(vals[c]![i]!) ?? (keys[c]!.nullSafe ? 'N' : null);
         if (k === null) return null;
         s += `${k}\u0000`;
       }
@@ -579,7 +599,12 @@ function targetPruning(on: Expr, keys: EquiKey[], both: Relation[], src: Table):
     const lits = new Map<string, Expr>();
     let allLiteral = true;
     for (const v of k.source.values(src)) {
-      if (v === null) continue;
+      if (v === null) {
+        // A NULL source key matches NULL target keys under null-safe equality: no bound from this key.
+        if (k.nullSafe) allLiteral = false;
+        if (k.nullSafe) break;
+        continue;
+      }
       const l = literalFor(v, k.source.type);
       if (!l) {
         allLiteral = false;
