@@ -43,6 +43,8 @@ interface SessionKey {
 
 interface SavedState {
   v: 1;
+  /** The output schema and window of the query that wrote the state: a restart with another query is refused. */
+  query: string;
   watermarkUs: number | null;
   maxEventUs: number | null;
   groups: [number, number, number, Value[], AccState[]][];
@@ -116,7 +118,10 @@ export class StreamingAggregation implements StatefulStage {
       seen.add(f.name.toLowerCase());
     }
     this.outputSchema = { type: 'struct', fields };
+    this.fingerprint = JSON.stringify({ w, fields: fields.map((f) => [f.name, f.type]), aggs: names.map((n) => plan.aggs[n]!.fn) });
   }
+
+  private readonly fingerprint: string;
 
   async restore(batchId: number): Promise<void> {
     this.groups.clear();
@@ -127,6 +132,13 @@ export class StreamingAggregation implements StatefulStage {
     const s = (await this.store.load(batchId)) as SavedState;
     if (!s || s.v !== 1 || !Array.isArray(s.groups) || !Array.isArray(s.sessions)) {
       throw new StreamCheckpointError(`aggregation state of batch ${batchId} has an unknown format`, batchId);
+    }
+    if (s.query !== this.fingerprint) {
+      throw new StreamCheckpointError(
+        `the checkpoint's aggregation state was written by a different query (${s.query}), not this one (${this.fingerprint}): ` +
+          'a changed window, grouping or aggregate cannot resume from it; use a new checkpoint location and sink',
+        batchId,
+      );
     }
     this.watermarkUs = s.watermarkUs;
     this.maxEventUs = s.maxEventUs;
@@ -301,6 +313,7 @@ export class StreamingAggregation implements StatefulStage {
   private snapshot(): SavedState {
     return {
       v: 1,
+      query: this.fingerprint,
       watermarkUs: this.watermarkUs,
       maxEventUs: this.maxEventUs,
       // closeAt Infinity is stored as null (JSON has no Infinity).

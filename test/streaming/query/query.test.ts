@@ -9,6 +9,7 @@ import {
   DeltaTable,
   ExpressionError,
   InvalidArgumentError,
+  StreamCheckpointError,
   avg,
   col,
   count,
@@ -153,6 +154,16 @@ describe('queries', () => {
       by.set(e.sensor, r);
     }
     expect(await sinkRows(out)).toEqual(sortRows([...by.values()]));
+    // Another aggregation cannot resume from this state.
+    await src.add(batches[0]!);
+    const e = await src.table
+      .stream({ startingVersion: 0 })
+      .groupBy('sensor')
+      .agg({ n: count(), s: avg('temp') })
+      .writeTo(out, { checkpointLocation: ckpt, outputMode: 'complete', trigger: { availableNow: true } })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StreamCheckpointError);
+    expect((e as Error).message).toMatch(/written by a different query/);
   });
 
   it("lateArrivalPolicy 'adjust' counts late rows at the watermark", async () => {
