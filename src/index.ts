@@ -102,6 +102,7 @@ export type { AggSpec, AggFunction } from './streaming/query/aggregate.js';
 export type { OutputMode } from './streaming/query/aggregation.js';
 export type { Duration } from './streaming/query/duration.js';
 export type { SelectItem } from './streaming/query/stages.js';
+export type { JoinOptions } from './streaming/query/join.js';
 
 export * from './errors.js';
 export { DELTATS_VERSION } from './version.js';

@@ -16,6 +16,7 @@ import type { Expr } from '../expr/ast.js';
 import type { Duration } from './query/duration.js';
 import { type GroupedStream, StreamQuery, type WatermarkOptions, type WriteToOptions } from './query/query.js';
 import type { SelectItem } from './query/stages.js';
+import type { JoinOptions } from './query/join.js';
 import type { WindowSpec } from './query/window.js';
 import type { StreamRunResult } from './runner.js';
 import type { ReadLimits, StreamSource } from './types.js';
@@ -131,6 +132,9 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
   }
   withColumn(name: string, expr: string | Expr): StreamQuery {
     return this.query().withColumn(name, expr);
+  }
+  join(reference: DeltaTable | string, options: JoinOptions): StreamQuery {
+    return this.query().join(reference, options);
   }
   groupBy(...items: (WindowSpec | string | Expr)[]): GroupedStream {
     return this.query().groupBy(...items);

@@ -156,6 +156,7 @@ export class StreamingAggregation implements StatefulStage {
     const changedSessions = new Set<string>();
     let dropped = 0;
     if (data && data.numRows > 0) {
+      await this.pipeline.refresh();
       const { frame, maxEventUs } = this.pipeline.run(frameOf(data, this.inputSchema));
       dropped = this.fold(frame, wm, batchId, changed, changedSessions);
       if (maxEventUs !== null && (this.maxEventUs === null || maxEventUs > this.maxEventUs)) this.maxEventUs = maxEventUs;

@@ -5,6 +5,8 @@ import type * as arrow from 'apache-arrow';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Expr } from '../../expr/ast.js';
 import { fromArrowSchema } from '../../schema/arrow.js';
+import { DeltaTable } from '../../table/table.js';
+import type { JoinOptions } from './join.js';
 import type { StructType } from '../../schema/types.js';
 import { StreamCheckpoint } from '../checkpoint.js';
 import { type RunStreamOptions, type StreamRunResult, runStream } from '../runner.js';
@@ -81,6 +83,15 @@ export class StreamQuery {
     return this.with({ kind: 'withColumn', name, expr });
   }
 
+  /**
+   * Stream-static join with a reference Delta table (re-read when it gets a new version):
+   * join(sensors, { on: 'e.sensor = r.sensor', type: 'left' }). Reference columns named like a stream column
+   * are renamed `r_<name>` (the reference alias).
+   */
+  join(reference: DeltaTable | string, options: JoinOptions): StreamQuery {
+    return this.with({ kind: 'join', table: reference, options });
+  }
+
   /** Group by an optional event-time window (first) and key columns / expressions; then call agg(). */
   groupBy(...items: GroupByItem[]): GroupedStream {
     if (this.parts.aggregation) throw new InvalidArgumentError('a query has at most one aggregation');
@@ -105,16 +116,22 @@ export class StreamQuery {
     inputSchema: StructType;
     outputSchema: StructType;
     stage?: (store: StateStore, mode: OutputMode) => StreamingAggregation;
-    transform?: (t: arrow.Table) => arrow.Table;
+    transform?: (t: arrow.Table) => Promise<arrow.Table>;
   }> {
     const inputSchema = fromArrowSchema(await this.parts.source.schema());
-    const pipeline = compilePipeline(inputSchema, this.parts.stages);
+    const stages = await Promise.all(
+      this.parts.stages.map(async (s) => (s.kind === 'join' && typeof s.table === 'string' ? { ...s, table: await DeltaTable.open(s.table) } : s)),
+    );
+    const pipeline = compilePipeline(inputSchema, stages);
     const agg = this.parts.aggregation;
     if (!agg) {
       return {
         inputSchema,
         outputSchema: pipeline.schema,
-        transform: (t) => frameToArrow(pipeline.run(frameOf(t, inputSchema)).frame),
+        transform: async (t) => {
+          await pipeline.refresh();
+          return frameToArrow(pipeline.run(frameOf(t, inputSchema)).frame);
+        },
       };
     }
     const make = (store: StateStore, mode: OutputMode): StreamingAggregation =>

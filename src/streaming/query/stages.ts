@@ -7,7 +7,9 @@ import { fieldByName } from '../../expr/resolve.js';
 import { isTimestamp } from '../../expr/types.js';
 import type { Value } from '../../schema/access/get.js';
 import type { StructField, StructType } from '../../schema/types.js';
+import type { DeltaTable } from '../../table/table.js';
 import { type Frame, type FrameExpr, compileOver, filterFrame, toExpr } from './frame.js';
+import { type JoinOptions, compileJoin } from './join.js';
 
 /** A select item: a column name, or output names mapped to expressions. */
 export type SelectItem = string | Record<string, Expr | string>;
@@ -16,12 +18,15 @@ export type StageSpec =
   | { kind: 'where'; expr: Expr | string }
   | { kind: 'withColumn'; name: string; expr: Expr | string }
   | { kind: 'select'; items: SelectItem[] }
-  | { kind: 'watermark'; column: string; delayMs: number };
+  | { kind: 'watermark'; column: string; delayMs: number }
+  | { kind: 'join'; table: DeltaTable | string; options: JoinOptions };
 
 /** A compiled stage: its output schema and how it turns a frame into the next one. */
 interface CompiledStage {
   out: StructType;
   apply(f: Frame, ctx: { maxEventUs: number | null }): Frame;
+  /** Before each batch (a join re-reads its reference table when it has a new version). */
+  refresh?(): Promise<void>;
 }
 
 /** The stages compiled in order; `schema` is what comes out of the last one. */
@@ -31,6 +36,8 @@ export interface Pipeline {
   watermark?: { column: string; delayMs: number };
   /** Run the stages; `maxEventUs` is the newest event time seen at the withWatermark stage (null if none). */
   run(f: Frame): { frame: Frame; maxEventUs: number | null };
+  /** Call before each batch's run. */
+  refresh(): Promise<void>;
 }
 
 export function eventTimeColumn(schema: StructType, name: string, what: string): StructField {
@@ -60,6 +67,9 @@ export function compilePipeline(input: StructType, specs: readonly StageSpec[]):
   return {
     schema,
     watermark,
+    async refresh() {
+      for (const st of stages) await st.refresh?.();
+    },
     run(f) {
       const ctx = { maxEventUs: null as number | null };
       for (const st of stages) f = st.apply(f, ctx);
@@ -122,6 +132,10 @@ function compileStage(schema: StructType, s: StageSpec): CompiledStage {
       }
       const out: StructType = { type: 'struct', fields: outs.map((o) => ({ name: o.name, type: o.e.type, nullable: true, metadata: {} })) };
       return { out, apply: (f) => ({ schema: out, numRows: f.numRows, columns: outs.map((o) => o.e.evaluate(f)) }) };
+    }
+    case 'join': {
+      if (typeof s.table === 'string') throw new Error('join: the reference table must be opened before compiling');
+      return compileJoin(schema, s.table, s.options);
     }
     case 'watermark': {
       const fd = eventTimeColumn(schema, s.column, 'withWatermark');
