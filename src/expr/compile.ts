@@ -62,8 +62,11 @@ function constant(type: SqlType, value: Value): Compiled {
 /** Fold an expression whose inputs are all constants into a constant (evaluated once, on one row). */
 function folded(c: Compiled, inputs: readonly Compiled[]): Compiled {
   if (inputs.length === 0 || !inputs.every((x) => x.constant)) return c;
-  const v = c.evaluate({ numRows: 1, column: () => [] })[0] ?? null;
-  return constant(c.type, v);
+  try {
+    return constant(c.type, c.evaluate({ numRows: 1, column: () => [] })[0] ?? null);
+  } catch {
+    return c; // e.g. an overflow: raised when (and only if) a row evaluates it
+  }
 }
 
 function mapRows(n: number, f: (i: number) => Value): Value[] {
@@ -261,7 +264,6 @@ function compileCmp(e: Extract<Expr, { kind: 'cmp' }>, scope: Scope): Compiled {
 function compileIn(e: Extract<Expr, { kind: 'in' }>, scope: Scope): Compiled {
   if (e.values.length === 0) throw errorAt(e, 'IN list is empty');
   const pairs = e.values.map((v) => comparison(scope, e, e.operand, v));
-  const operand = pairs[0]!.left.type === 'void' ? pairs[0]!.left : compileNode(e.operand, scope);
   const allConstant = pairs.every((p) => p.right.constant);
   const sameKey = pairs.every((p) => p.void || p.domain === pairs[0]!.domain);
   const result: Compiled = {
@@ -315,7 +317,7 @@ function compileIn(e: Extract<Expr, { kind: 'in' }>, scope: Scope): Compiled {
       return out;
     },
   };
-  return folded(result, [operand, ...pairs.map((p) => p.right)]);
+  return folded(result, [pairs[0]!.left, ...pairs.map((p) => p.right)]);
 }
 
 // ---------------------------------------------------------------------------------------------------------

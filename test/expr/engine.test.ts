@@ -187,6 +187,8 @@ describe('overflow and errors', () => {
 
   it('CASE evaluates a branch only on the rows that take it', () => {
     expect(compileExpression('CASE WHEN a < 100 THEN a + 1 ELSE 0 END', schema).values(big)).toEqual([0]);
+    expect(compileExpression('CASE WHEN a < 100 THEN 2147483647 + 1 ELSE 0 END', schema).values(big)).toEqual([0]);
+    expect(() => compileExpression('CASE WHEN a > 100 THEN 2147483647 + 1 ELSE 0 END', schema).values(big)).toThrow(ArithmeticOverflowError);
   });
 
   const bad: [string, RegExp][] = [
