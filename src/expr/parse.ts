@@ -87,11 +87,20 @@ function tokenize(src: string, what: string): Token[] {
   return out;
 }
 
-/** Words that cannot start an operand (a column of that name needs backticks). */
-export const RESERVED = new Set([
-  'AND', 'OR', 'NOT', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'BETWEEN', 'LIKE', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END',
-  'CAST', 'AS', 'INTERVAL',
+/** Words that cannot be a column name where an operand starts (a column of that name needs backticks). */
+const RESERVED = new Set(['AND', 'OR', 'NOT', 'IN', 'IS', 'BETWEEN']);
+
+/**
+ * Words the printer back-quotes as column names: the reserved ones, literal words, and the words that start an
+ * expression when what follows fits (`CASE WHEN`, `CAST(`, `INTERVAL '5'`); elsewhere they are column names,
+ * as in earlier versions of the predicate grammar.
+ */
+export const KEYWORDS = new Set([
+  ...RESERVED, 'NULL', 'TRUE', 'FALSE', 'LIKE', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'CAST', 'AS', 'INTERVAL',
+  'DATE', 'TIMESTAMP', 'TIMESTAMP_NTZ', 'X', 'CURRENT_TIMESTAMP',
 ]);
+
+const BINARY_WORDS = new Set(['AND', 'OR', 'IN', 'IS', 'LIKE', 'BETWEEN', 'NOT', 'WHEN', 'THEN', 'ELSE', 'END', 'AS']);
 
 /** Words that start a typed literal when a quoted string follows (`DATE '2024-01-01'`, `X'00ff'`). */
 const TYPED_LITERALS = ['DATE', 'TIMESTAMP', 'TIMESTAMP_NTZ', 'X'];
@@ -303,9 +312,11 @@ class Parser {
       return this.at({ kind: 'literal', type: 'boolean', value: kw === 'TRUE' }, t.pos);
     }
     if (TYPED_LITERALS.includes(kw) && this.peek(1).kind === 'string') return this.typedLiteral(kw);
-    if (kw === 'INTERVAL') return this.interval();
-    if (kw === 'CASE') return this.caseExpr();
-    if (kw === 'CAST') return this.cast();
+    const n = this.peek(1);
+    const startsOperand = ['number', 'string', 'lparen'].includes(n.kind) || (n.kind === 'ident' && (n.quoted || !BINARY_WORDS.has(n.value.toUpperCase())));
+    if (kw === 'INTERVAL' && (n.kind === 'string' || n.kind === 'number' || (this.isOp(n, '-') && this.peek(2).kind === 'number'))) return this.interval();
+    if (kw === 'CASE' && (startsOperand || this.isKw(n, 'WHEN'))) return this.caseExpr();
+    if (kw === 'CAST' && n.kind === 'lparen') return this.cast();
     if (kw === 'CURRENT_TIMESTAMP' && this.peek(1).kind !== 'lparen') {
       this.next();
       return this.at({ kind: 'call', name: 'CURRENT_TIMESTAMP', args: [] }, t.pos);

@@ -3,15 +3,14 @@
 import { typeToString } from '../schema/json.js';
 import { formatDate, formatTimestamp, MICROS_PER_DAY } from '../schema/values.js';
 import type { Expr, Literal } from './ast.js';
-import { RESERVED } from './parse.js';
+import { KEYWORDS } from './parse.js';
 import { numberToRational } from './typed_values.js';
 
 const PLAIN_IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const QUOTE_ALSO = new Set(['DATE', 'TIMESTAMP', 'TIMESTAMP_NTZ', 'X', 'CURRENT_TIMESTAMP']);
 
 function identToString(name: string): string {
   const u = name.toUpperCase();
-  if (PLAIN_IDENT.test(name) && !RESERVED.has(u) && !QUOTE_ALSO.has(u)) return name;
+  if (PLAIN_IDENT.test(name) && !KEYWORDS.has(u)) return name;
   return '`' + name.replace(/`/g, '``') + '`';
 }
 

@@ -270,6 +270,22 @@ describe('named relations (join / merge conditions)', () => {
   });
 });
 
+describe('keywords as column names', () => {
+  it('end, case, cast, interval, like, as, when are column names where no expression of theirs fits', () => {
+    const kw: StructType = {
+      type: 'struct',
+      fields: ['end', 'case', 'cast', 'interval', 'like', 'as', 'when'].map((n) => field(n, 'integer')),
+    };
+    const t = objectsToArrow([{ end: 1, case: 2, cast: 3, interval: 4, like: 5, as: 6, when: 7 }], kw);
+    const e = 'end + case * cast - interval = like AND as < when AND CASE WHEN end > 0 THEN end END = 1';
+    expect(compileExpression(e, kw).values(t)).toEqual([false]);
+    expect(compileExpression('end + case * cast - interval', kw).values(t)).toEqual([3]);
+    const printed = exprToString(parseExpression(e));
+    expect(printed).toContain('`end`');
+    expect(parseExpression(printed)).toEqual(parseExpression(e));
+  });
+});
+
 describe('builder and printing', () => {
   it('builder expressions equal parsed ones', () => {
     expect(col('a').add(1).gt(2)).toEqual(parseExpression('a + 1 > 2'));
