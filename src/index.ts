@@ -3,6 +3,8 @@ export { DeltaTable } from './table/table.js';
 export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './table/table.js';
 export { Scan } from './table/scan.js';
 export { MergeBuilder } from './table/operations/merge.js';
+export { TableChanges } from './table/changes.js';
+export type { ChangesOptions, ChangeType } from './table/changes.js';
 export type { MergeOptions, MergeSource, MergeMetrics, MergeClause } from './table/operations/merge.js';
 export type { DeleteMetrics } from './table/operations/delete.js';
 export type { UpdateMetrics, UpdateSpec } from './table/operations/update.js';

@@ -25,6 +25,7 @@ import { filterRows } from '../schema/access/take.js';
 import { deleteRows, type DeleteMetrics } from './operations/delete.js';
 import { updateRows, type UpdateMetrics, type UpdateSpec } from './operations/update.js';
 import type { DmlCommitted, DmlOptions, DmlResult } from './operations/dml_files.js';
+import { TableChanges, type ChangesOptions } from './changes.js';
 import { MergeBuilder, mergeRows, type MergeMetrics, type MergeOptions, type MergeSource } from './operations/merge.js';
 import { InvalidArgumentError, SchemaMismatchError, TableExistsError, TableNotFoundError } from '../errors.js';
 
@@ -318,6 +319,11 @@ export class DeltaTable {
     return new MergeBuilder(async (clauses): Promise<DmlResult<MergeMetrics>> =>
       this.adoptDml(await mergeRows(await this.latestForWrite(), source, options, clauses, options)),
     );
+  }
+
+  /** The change data feed of a version (or timestamp) range: rows with _change_type, _commit_version, _commit_timestamp. */
+  changes(options: ChangesOptions): TableChanges {
+    return new TableChanges(this.store, options);
   }
 
   private adoptDml<M>(c: DmlCommitted<M>): DmlResult<M> {

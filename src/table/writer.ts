@@ -24,6 +24,10 @@ export interface WriteContext {
   schema: StructType;
   partitionColumns: string[];
   configuration: Record<string, string>;
+  /** Folder under the table root the files go to (change data: '_change_data'); default the root. */
+  directory?: string;
+  /** File name prefix (default 'part', change data files 'cdc', as Spark names them). */
+  filePrefix?: string;
 }
 
 const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
@@ -71,8 +75,9 @@ async function writeOneFile(
     createdBy: ENGINE_INFO,
   });
   // Spark's naming: part-<task>-<uuid>.c000.<codec>.parquet
-  const name = `part-${String(index).padStart(5, '0')}-${randomUUID()}.c000.${compression}.parquet`;
-  const dir = ctx.partitionColumns.length ? partitionPath(ctx.partitionColumns, partitionValues) : '';
+  const name = `${ctx.filePrefix ?? 'part'}-${String(index).padStart(5, '0')}-${randomUUID()}.c000.${compression}.parquet`;
+  const partDir = ctx.partitionColumns.length ? partitionPath(ctx.partitionColumns, partitionValues) : '';
+  const dir = ctx.directory ? (partDir ? `${ctx.directory}/${partDir}` : ctx.directory) : partDir;
   const rawPath = dir ? `${dir}/${name}` : name;
   await store.put(rawPath, bytes);
   const dataSchema: StructType = {

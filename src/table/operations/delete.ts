@@ -3,6 +3,7 @@
 import type { Add } from '../../log/actions.js';
 import type { Snapshot } from '../../log/snapshot.js';
 import { TRUE, compilePredicate, exprToString, parsePredicate, type Expr } from '../../expr/index.js';
+import { filterRows } from '../../schema/access/take.js';
 import { fileMayMatch } from '../pruning.js';
 import {
   commitDml,
@@ -10,6 +11,8 @@ import {
   metricStrings,
   readCandidateFile,
   txnActions,
+  writesChangeData,
+  type ChangePiece,
   type DmlCommitted,
   type DmlOptions,
   type FileChange,
@@ -41,6 +44,8 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
   const mayMatch = expr ? (add: Add) => fileMayMatch(add, expr, pruning) : () => true;
   const candidates = snapshot.activeFiles().filter(mayMatch);
   const changes: FileChange[] = [];
+  const cdf = writesChangeData(snapshot);
+  const changeData: ChangePiece[] = [];
   let numDeletedRows = 0;
   for (const add of candidates) {
     const file = await readCandidateFile(snapshot, add);
@@ -51,17 +56,20 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
     } else {
       drop = new Uint8Array(file.rows.numRows).fill(1);
     }
-    for (let i = 0; i < drop.length; i++) numDeletedRows += drop[i]!;
+    let n = 0;
+    for (let i = 0; i < drop.length; i++) n += drop[i]!;
+    numDeletedRows += n;
     changes.push({ file, drop });
+    if (cdf && n) changeData.push({ rows: filterRows(file.rows, drop), changeType: 'delete' });
   }
   const scanned = Date.now();
-  const files = await fileActions(snapshot, changes, [], options);
+  const files = await fileActions(snapshot, changes, [], options, changeData);
   const metrics: DeleteMetrics = {
     numRemovedFiles: files.metrics.numRemovedFiles,
     numAddedFiles: files.metrics.numAddedFiles,
     numDeletedRows,
     numCopiedRows: files.metrics.numCopiedRows,
-    numAddedChangeFiles: 0,
+    numAddedChangeFiles: files.metrics.numAddedChangeFiles,
     numRemovedBytes: files.metrics.numRemovedBytes,
     numAddedBytes: files.metrics.numAddedBytes,
     numDeletionVectorsAdded: files.metrics.numDeletionVectorsAdded,

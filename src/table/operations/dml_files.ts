@@ -1,8 +1,10 @@
 // The file-level core DELETE, UPDATE and MERGE share: read a candidate file with the physical position of each live
 // row, then turn "these rows leave these files, these rows are new" into remove/add actions, either copy-on-write
 // (rewrite the touched files) or with deletion vectors (PROTOCOL.md "Deletion Vectors"), and commit them.
-import { RecordBatch, Schema as ArrowSchema, Table } from 'apache-arrow';
-import type { Action, Add, Remove } from '../../log/actions.js';
+import { makeData, RecordBatch, Schema as ArrowSchema, Struct, Table } from 'apache-arrow';
+import type { Action, Add, AddCDCFile, Remove } from '../../log/actions.js';
+import type { StructType } from '../../schema/types.js';
+import { buildData } from '../../schema/vectors.js';
 import { dvAbsolutePath, readDeletionVector } from '../../log/deletion_vectors.js';
 import { writeDeletionVector } from '../../log/deletion_vector_write.js';
 import { hasFeature } from '../../log/features.js';
@@ -55,6 +57,17 @@ export interface FileChange {
   drop: Uint8Array;
 }
 
+/** Rows a DML operation changed, for the change data feed (PROTOCOL.md "Change Data Files"). */
+export interface ChangePiece {
+  rows: Table;
+  changeType: 'insert' | 'delete' | 'update_preimage' | 'update_postimage';
+}
+
+/** Whether DML must write change data files: delta.enableChangeDataFeed=true (PROTOCOL.md "Change Data Files"). */
+export function writesChangeData(snapshot: Snapshot): boolean {
+  return snapshot.metadata.configuration?.['delta.enableChangeDataFeed'] === 'true';
+}
+
 export interface FileActionMetrics {
   numRemovedFiles: number;
   numAddedFiles: number;
@@ -65,6 +78,7 @@ export interface FileActionMetrics {
   numDeletionVectorsAdded: number;
   numDeletionVectorsRemoved: number;
   numDeletionVectorsUpdated: number;
+  numAddedChangeFiles: number;
 }
 
 export interface FileActions {
@@ -100,6 +114,7 @@ export async function fileActions(
   changes: readonly FileChange[],
   newRows: readonly Table[],
   options: DataFileOptions = {},
+  changeData: readonly ChangePiece[] = [],
 ): Promise<FileActions> {
   const now = Date.now();
   const dvMode = usesDeletionVectors(snapshot);
@@ -117,6 +132,7 @@ export async function fileActions(
       numDeletionVectorsAdded: 0,
       numDeletionVectorsRemoved: 0,
       numDeletionVectorsUpdated: 0,
+      numAddedChangeFiles: 0,
     },
   };
   const m = out.metrics;
@@ -155,6 +171,14 @@ export async function fileActions(
     out.adds.push(...written);
     m.numAddedFiles += written.length;
     m.numAddedBytes += written.reduce((n, a) => n + a.size, 0);
+    if (writesChangeData(snapshot) && changeData.some((c) => c.rows.numRows > 0)) {
+      const cdc = await writeChangeData(snapshot, changeData, options);
+      for (const c of cdc) {
+        out.written.push(storePathOf(snapshot.store, c.path));
+        out.actions.push({ cdc: c });
+      }
+      m.numAddedChangeFiles = cdc.length;
+    }
   } catch (e) {
     await deleteObjects(snapshot, out.written);
     throw e;
@@ -163,6 +187,36 @@ export async function fileActions(
   for (const add of out.adds) out.actions.push({ add });
   return out;
 }
+
+/**
+ * Write the changed rows as `_change_data/` files (Spark's layout: hive partition folders, `cdc-` file names) with a
+ * `_change_type` column (PROTOCOL.md "Change Data Files"); their `cdc` actions (dataChange false, "Add CDC File").
+ */
+async function writeChangeData(snapshot: Snapshot, pieces: readonly ChangePiece[], options: DataFileOptions): Promise<AddCDCFile[]> {
+  const schema: StructType = { type: 'struct', fields: [...snapshot.schema.fields, { name: CHANGE_TYPE, type: 'string', nullable: true, metadata: {} }] };
+  const arrowSchema = toArrowSchema(schema);
+  const batches: RecordBatch[] = [];
+  for (const p of pieces) {
+    const rows = concatRows(snapshot, [p.rows]);
+    for (const b of rows.batches) {
+      if (!b.numRows) continue;
+      const children = [...b.data.children, buildData(new Array<string>(b.numRows).fill(p.changeType), 'string')];
+      batches.push(new RecordBatch(arrowSchema, makeData({ type: new Struct(arrowSchema.fields), length: b.numRows, nullCount: 0, children })));
+    }
+  }
+  const ctx = {
+    schema,
+    partitionColumns: snapshot.partitionColumns,
+    configuration: snapshot.metadata.configuration ?? {},
+    directory: '_change_data',
+    filePrefix: 'cdc',
+  };
+  const files = await writeDataFiles(snapshot.store, new Table(arrowSchema, batches), ctx, options);
+  return files.map((a) => ({ path: a.path, partitionValues: a.partitionValues, size: a.size, dataChange: false }));
+}
+
+/** The change type column of change data files and of the change feed. */
+export const CHANGE_TYPE = '_change_type';
 
 function droppedPhysical(file: CandidateFile, drop: Uint8Array): number[] {
   const out: number[] = [];

@@ -32,7 +32,9 @@ import {
   metricStrings,
   readCandidateFile,
   txnActions,
+  writesChangeData,
   type CandidateFile,
+  type ChangePiece,
   type DmlCommitted,
   type DmlOptions,
   type DmlResult,
@@ -230,6 +232,8 @@ export async function mergeRows(
   };
   const drop = new Uint8Array(tgt.numRows);
   const newRows: Table[] = [];
+  const cdf = writesChangeData(snapshot);
+  const changeData: ChangePiece[] = [];
 
   // WHEN MATCHED: per pair, the first clause whose condition is TRUE.
   if (matched.length && pt.length) {
@@ -243,11 +247,15 @@ export async function mergeRows(
       const c = matched[k]!;
       if (c.clause.kind === 'matchedDelete') {
         // One target row may be matched by several source rows only under an unconditional delete: count it once.
-        const distinct = new Set(idx.map((i) => pt[i]!)).size;
-        m.numTargetRowsMatchedDeleted += distinct;
+        const distinct = [...new Set(idx.map((i) => pt[i]!))];
+        m.numTargetRowsMatchedDeleted += distinct.length;
+        if (cdf) changeData.push({ rows: takeRows(tgt, distinct), changeType: 'delete' });
       } else {
-        newRows.push(buildRows(schema, c.columns!, [takeRows(tRows, idx), takeRows(sRows, idx)]));
+        const before = takeRows(tRows, idx);
+        const after = buildRows(schema, c.columns!, [before, takeRows(sRows, idx)]);
+        newRows.push(after);
         m.numTargetRowsMatchedUpdated += idx.length;
+        if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
       }
     }
   }
@@ -260,8 +268,10 @@ export async function mergeRows(
       for (let k = 0; k < notMatched.length; k++) {
         const idx = indexesOf(chosen, k);
         if (!idx.length) continue;
-        newRows.push(buildRows(schema, notMatched[k]!.columns!, [takeRows(sRows, idx)]));
+        const inserted = buildRows(schema, notMatched[k]!.columns!, [takeRows(sRows, idx)]);
+        newRows.push(inserted);
         m.numTargetRowsInserted += idx.length;
+        if (cdf) changeData.push({ rows: inserted, changeType: 'insert' });
       }
     }
   }
@@ -277,10 +287,15 @@ export async function mergeRows(
         if (!idx.length) continue;
         for (const i of idx) drop[rest[i]!] = 1;
         const c = bySource[k]!;
-        if (c.clause.kind === 'notMatchedBySourceDelete') m.numTargetRowsNotMatchedBySourceDeleted += idx.length;
-        else {
-          newRows.push(buildRows(schema, c.columns!, [takeRows(tRows, idx)]));
+        const before = takeRows(tRows, idx);
+        if (c.clause.kind === 'notMatchedBySourceDelete') {
+          m.numTargetRowsNotMatchedBySourceDeleted += idx.length;
+          if (cdf) changeData.push({ rows: before, changeType: 'delete' });
+        } else {
+          const after = buildRows(schema, c.columns!, [before]);
+          newRows.push(after);
           m.numTargetRowsNotMatchedBySourceUpdated += idx.length;
+          if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
         }
       }
     }
@@ -297,7 +312,7 @@ export async function mergeRows(
   }
   const scanned = Date.now();
   m.scanTimeMs = scanned - start;
-  const fa = await fileActions(snapshot, changes, newRows, dmlOptions);
+  const fa = await fileActions(snapshot, changes, newRows, dmlOptions, changeData);
   m.rewriteTimeMs = Date.now() - scanned;
   m.numTargetRowsCopied = fa.metrics.numCopiedRows;
   m.numOutputRows = m.numTargetRowsInserted + m.numTargetRowsUpdated + m.numTargetRowsCopied;
@@ -308,6 +323,7 @@ export async function mergeRows(
   m.numTargetDeletionVectorsAdded = fa.metrics.numDeletionVectorsAdded;
   m.numTargetDeletionVectorsRemoved = fa.metrics.numDeletionVectorsRemoved;
   m.numTargetDeletionVectorsUpdated = fa.metrics.numDeletionVectorsUpdated;
+  m.numTargetChangeFilesAdded = fa.metrics.numAddedChangeFiles;
   m.executionTimeMs = Date.now() - start;
   if (fa.actions.length === 0 && !dmlOptions.txn) return { result: { version: snapshot.version, metrics: m }, snapshot };
   const describe = (cs: Compiled[]): string =>

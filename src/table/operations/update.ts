@@ -14,6 +14,8 @@ import {
   metricStrings,
   readCandidateFile,
   txnActions,
+  writesChangeData,
+  type ChangePiece,
   type DmlCommitted,
   type DmlOptions,
   type FileChange,
@@ -68,6 +70,8 @@ export async function updateRows(snapshot: Snapshot, spec: UpdateSpec, options: 
   const candidates = snapshot.activeFiles().filter(mayMatch);
   const changes: FileChange[] = [];
   const updated: Table[] = [];
+  const cdf = writesChangeData(snapshot);
+  const changeData: ChangePiece[] = [];
   let numUpdatedRows = 0;
   for (const add of candidates) {
     const file = await readCandidateFile(snapshot, add);
@@ -79,17 +83,20 @@ export async function updateRows(snapshot: Snapshot, spec: UpdateSpec, options: 
     }
     if (!idx.length) continue;
     numUpdatedRows += idx.length;
-    updated.push(buildRows(snapshot.schema, columns, [takeRows(file.rows, idx)]));
+    const before = takeRows(file.rows, idx);
+    const after = buildRows(snapshot.schema, columns, [before]);
+    updated.push(after);
     changes.push({ file, drop });
+    if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
   }
   const scanned = Date.now();
-  const files = await fileActions(snapshot, changes, updated, options);
+  const files = await fileActions(snapshot, changes, updated, options, changeData);
   const metrics: UpdateMetrics = {
     numRemovedFiles: files.metrics.numRemovedFiles,
     numAddedFiles: files.metrics.numAddedFiles,
     numUpdatedRows,
     numCopiedRows: files.metrics.numCopiedRows,
-    numAddedChangeFiles: 0,
+    numAddedChangeFiles: files.metrics.numAddedChangeFiles,
     numRemovedBytes: files.metrics.numRemovedBytes,
     numAddedBytes: files.metrics.numAddedBytes,
     numDeletionVectorsAdded: files.metrics.numDeletionVectorsAdded,

@@ -37,16 +37,33 @@ async function duckdbRows(dir: string, t: DeltaTable): Promise<string[]> {
   return sortedKeys(out);
 }
 
+/** The model's rows (sorted keys) after applying change rows: delete / update_preimage leave, insert / update_postimage arrive. */
+function applyChanges(before: string[], changes: Record<string, unknown>[]): string[] {
+  const rows = new Map<string, number>();
+  for (const k of before) rows.set(k, (rows.get(k) ?? 0) + 1);
+  for (const c of changes) {
+    const k = sortedKeys([c])[0]!;
+    if (c._change_type === 'delete' || c._change_type === 'update_preimage') {
+      const n = rows.get(k) ?? 0;
+      if (n === 0) throw new Error(`change ${String(c._change_type)} of a row not in the table: ${k}`);
+      rows.set(k, n - 1);
+    } else if (c._change_type === 'insert' || c._change_type === 'update_postimage') rows.set(k, (rows.get(k) ?? 0) + 1);
+    else throw new Error(`unknown _change_type ${String(c._change_type)}`);
+  }
+  return [...rows].flatMap(([k, n]) => new Array<string>(n).fill(k)).sort();
+}
+
 describe.each([
-  { partitioned: false, dv: false, seed: 11 },
-  { partitioned: true, dv: false, seed: 12 },
-  { partitioned: false, dv: true, seed: 13 },
-  { partitioned: true, dv: true, seed: 14 },
-])('DML model, partitioned=$partitioned, deletion vectors=$dv', ({ partitioned, dv, seed }) => {
+  { partitioned: false, dv: false, cdf: false, seed: 11 },
+  { partitioned: true, dv: false, cdf: true, seed: 12 },
+  { partitioned: false, dv: true, cdf: true, seed: 13 },
+  { partitioned: true, dv: true, cdf: false, seed: 14 },
+])('DML model, partitioned=$partitioned, deletion vectors=$dv, change data feed=$cdf', ({ partitioned, dv, cdf, seed }) => {
   it(`${STEPS} random steps: scan == model after each, time travel == model, DuckDB == scan`, { timeout: 600_000 }, async () => {
     const dir = tempDir('dml-model-');
     const properties: Record<string, string> = { 'delta.targetFileSize': '2000' };
     if (dv) properties['delta.enableDeletionVectors'] = 'true';
+    if (cdf) properties['delta.enableChangeDataFeed'] = 'true';
     const t = await DeltaTable.create(dir, { schema: SCHEMA, partitionBy: partitioned ? ['p'] : [], properties });
     const gen = new Generator(rng(seed));
     let model: Row[] = [];
@@ -75,6 +92,18 @@ describe.each([
       // A version no step recorded would be a commit the model does not know about.
       expect(atVersion.has(v), `version ${v} was committed by no step`).toBe(true);
       expect(rows, `version ${v}`).toEqual(atVersion.get(v));
+    }
+    if (!cdf) {
+      await expect(t.changes({ startingVersion: 0 }).toArray()).rejects.toThrow(/change data was not recorded for version 0/);
+      return;
+    }
+    // Change data feed: each version's changes turn the model before it into the model after it.
+    const all = await t.changes({ startingVersion: 1 }).toArray();
+    for (let v = 1; v <= t.version; v++) {
+      const one = await t.changes({ startingVersion: v, endingVersion: v }).toArray();
+      expect(one.every((r) => r._commit_version === BigInt(v))).toBe(true);
+      expect(sortedKeys(one)).toEqual(sortedKeys(all.filter((r) => r._commit_version === BigInt(v))));
+      expect(applyChanges(atVersion.get(v - 1)!, one), `changes of version ${v}`).toEqual(atVersion.get(v));
     }
   });
 });
