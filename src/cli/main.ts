@@ -15,6 +15,7 @@ import { optimizeCommand } from './optimize.js';
 import { checkpointCommand } from './checkpoint.js';
 import { createCommand } from './create.js';
 import { importCommand } from './import.js';
+import { streamCommand } from './stream.js';
 
 export const COMMANDS: Command[] = [
   createCommand,
@@ -27,6 +28,7 @@ export const COMMANDS: Command[] = [
   vacuumCommand,
   restoreCommand,
   checkpointCommand,
+  streamCommand,
 ];
 
 const GLOBAL_OPTIONS: OptionSpecs = {

@@ -1,0 +1,73 @@
+// `deltats stream <job.json>` as a real child process: a windowed job drains a bronze table into a sink with JSON
+// progress lines; a bad job fails with one clear line before anything is written.
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeltaTable } from '../../src/table/table.js';
+import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { cli } from './run.js';
+
+afterAll(cleanupTempDirs);
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+describe('deltats stream', () => {
+  it('runs a JSON job (watermark, where, withColumn, tumbling window) and reports progress as JSON lines', async () => {
+    const dir = tempDir('deltats-stream-');
+    const bronze = await DeltaTable.create(join(dir, 'bronze'), {
+      schema: {
+        type: 'struct',
+        fields: [
+          { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
+          { name: 'sensor', type: 'string', nullable: true, metadata: {} },
+          { name: 'temp', type: 'double', nullable: true, metadata: {} },
+        ],
+      },
+    });
+    // Two minutes of readings, one commit each, then a reading that moves the watermark past both.
+    await bronze.append(Array.from({ length: 6 }, (_, i) => ({ ts: T0 + i * 10_000, sensor: i % 2 ? 'a' : 'b', temp: i })));
+    await bronze.append(Array.from({ length: 6 }, (_, i) => ({ ts: T0 + 60_000 + i * 10_000, sensor: 'a', temp: i === 0 ? -99 : 10 + i })));
+    await bronze.append([{ ts: T0 + 200_000, sensor: 'a', temp: 1 }]);
+    const job = {
+      source: './bronze',
+      sourceOptions: { startingVersion: 0, maxFilesPerTrigger: 1 },
+      steps: [{ withWatermark: { column: 'ts', delay: '10 seconds' } }, { where: 'temp > -50' }, { withColumn: { name: 'temp_f', expr: 'temp * 9 / 5 + 32' } }],
+      groupBy: { window: { type: 'tumbling', column: 'ts', size: '1 minute' }, keys: ['sensor'] },
+      agg: { n: 'count(*)', avg_temp: 'avg(temp)', max_f: 'max(temp_f)' },
+      sink: './silver',
+      checkpointLocation: './ckpt',
+      outputMode: 'append',
+    };
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
+    const r = await cli(['stream', join(dir, 'job.json'), '--available-now', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const progress = lines.filter((l) => l.event === 'progress');
+    expect(progress.length).toBe(4); // three data batches and the no-data batch that closes the last windows
+    expect(progress.at(-1)).toMatchObject({ noData: true, watermark: new Date(T0 + 190_000).toISOString(), numStateRows: 1 });
+    expect(lines.at(-1)).toMatchObject({ event: 'stopped', stoppedBy: 'availableNow', batches: 4 });
+    const silver = await DeltaTable.open(join(dir, 'silver'));
+    const rows = (await silver.scan().toArray()) as Record<string, unknown>[];
+    const plain = rows
+      .map((x) => ({ start: new Date(x.window_start as number | Date).toISOString(), sensor: x.sensor, n: Number(x.n as bigint), avg: x.avg_temp, max_f: x.max_f }))
+      .sort((a, b) => (a.start + a.sensor < b.start + b.sensor ? -1 : 1));
+    expect(plain).toEqual([
+      { start: '2026-01-01T12:00:00.000Z', sensor: 'a', n: 3, avg: 3, max_f: 5 * 1.8 + 32 },
+      { start: '2026-01-01T12:00:00.000Z', sensor: 'b', n: 3, avg: 2, max_f: 4 * 1.8 + 32 },
+      { start: '2026-01-01T12:01:00.000Z', sensor: 'a', n: 5, avg: 13, max_f: 15 * 1.8 + 32 },
+    ]);
+  });
+
+  it('a bad job is one clear error line, and nothing is written', async () => {
+    const dir = tempDir('deltats-stream-');
+    await DeltaTable.create(join(dir, 'bronze'), { schema: { type: 'struct', fields: [{ name: 'ts', type: 'timestamp', nullable: true, metadata: {} }] } });
+    writeFileSync(
+      join(dir, 'job.json'),
+      JSON.stringify({ source: './bronze', groupBy: { window: { type: 'tumbling', column: 'ts', size: '1 minute' } }, agg: { n: 'median(ts)' }, sink: './out', checkpointLocation: './ckpt' }),
+    );
+    const r = await cli(['stream', join(dir, 'job.json'), '--available-now']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^deltats: job agg 'n': 'median\(ts\)' is not an aggregate/);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+  });
+});
