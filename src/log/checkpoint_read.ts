@@ -20,29 +20,40 @@ const STATE_COLUMNS = ['protocol', 'metaData', 'txn', 'add', 'remove', 'domainMe
 
 type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
 
-/** A value read by access/get.ts -> plain JS as in the JSON log (longs and decimals as numbers, maps as objects,
- *  dates as YYYY-MM-DD, timestamps as ISO-8601 milliseconds, binary as base64). */
-function toPlain(value: Value, type: DeltaType): Plain {
-  if (value === null) return null;
+/** A converter of values read by access/get.ts to plain JS as in the JSON log (longs and decimals as numbers, maps
+ *  as objects, dates as YYYY-MM-DD, timestamps as ISO-8601 milliseconds, binary as base64). Built once per column. */
+function plainOf(type: DeltaType): (value: Value) => Plain {
   if (typeof type === 'object') {
     if (type.type === 'struct') {
-      const row = value as { [k: string]: Value };
-      const o: { [k: string]: Plain } = {};
-      for (const f of type.fields) o[f.name] = toPlain(row[f.name] ?? null, f.type);
-      return o;
+      const fields = type.fields.map((f) => [f.name, plainOf(f.type)] as const);
+      return (value) => {
+        if (value === null) return null;
+        const row = value as { [k: string]: Value };
+        const o: { [k: string]: Plain } = {};
+        for (const [name, conv] of fields) o[name] = conv(row[name] ?? null);
+        return o;
+      };
     }
-    if (type.type === 'array') return (value as Value[]).map((v) => toPlain(v, type.elementType));
-    const o: { [k: string]: Plain } = {};
-    for (const kv of value as Value[][]) o[String(toPlain(kv[0]!, type.keyType))] = toPlain(kv[1] ?? null, type.valueType);
-    return o;
+    if (type.type === 'array') {
+      const conv = plainOf(type.elementType);
+      return (value) => (value === null ? null : (value as Value[]).map(conv));
+    }
+    const key = plainOf(type.keyType);
+    const val = plainOf(type.valueType);
+    return (value) => {
+      if (value === null) return null;
+      const o: { [k: string]: Plain } = {};
+      for (const kv of value as Value[][]) o[String(key(kv[0]!))] = val(kv[1] ?? null);
+      return o;
+    };
   }
   const dec = decimalParams(type);
-  if (dec) return Number(formatDecimal(value as bigint, dec.scale));
-  if (type === 'date') return formatDate(value as number);
-  if (type === 'timestamp' || type === 'timestamp_ntz') return new Date(Number(floorDiv(value as bigint, 1000n))).toISOString();
-  if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  return value as Plain;
+  if (dec) return (v) => (v === null ? null : Number(formatDecimal(v as bigint, dec.scale)));
+  if (type === 'date') return (v) => (v === null ? null : formatDate(v as number));
+  if (type === 'timestamp' || type === 'timestamp_ntz') return (v) => (v === null ? null : new Date(Number(floorDiv(v as bigint, 1000n))).toISOString());
+  if (type === 'long') return (v) => (v === null ? null : Number(v));
+  if (type === 'binary') return (v) => (v === null ? null : Buffer.from(v as Uint8Array).toString('base64'));
+  return (v) => v as Plain;
 }
 
 /** Drop null-valued fields so a checkpoint action looks like its JSON form (absent optional fields). */
@@ -136,7 +147,8 @@ function dataToPlain(data: Data, type: DataType): Plain[] {
   }
   const delta = fromArrowType(type, 'checkpoint');
   const values = readValues(data, delta, { loss: 'truncate', path: 'checkpoint' });
-  for (let i = 0; i < n; i++) out[i] = toPlain(values[i] ?? null, delta);
+  const conv = plainOf(delta);
+  for (let i = 0; i < n; i++) out[i] = conv(values[i] ?? null);
   return out;
 }
 
