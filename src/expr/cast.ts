@@ -3,7 +3,7 @@
 import { ArithmeticOverflowError, ExpressionError } from '../errors.js';
 import type { Value } from '../schema/access/get.js';
 import { MICROS_PER_DAY, floorDiv, formatDate, formatDecimal, formatTimestamp, pow10 } from '../schema/values.js';
-import { parseDecimalText, parseTimestampText, rescale } from './typed_values.js';
+import { parseDecimalText, parseTimestampText } from './typed_values.js';
 import { type SqlType, asDecimal, decimalOf, isIntegral, typeName } from './types.js';
 
 export type Caster = (v: Value) => Value;
@@ -222,10 +222,4 @@ export function caster(from: SqlType, to: SqlType, where: () => string): Caster 
 
 function isTimestampType(t: SqlType): boolean {
   return t === 'timestamp' || t === 'timestamp_ntz';
-}
-
-/** The rescaled unscaled value of an exact decimal, or null when it has more digits than `scale` keeps. */
-export function exactRescale(unscaled: bigint, fromScale: number, toScale: number): bigint | null {
-  const r = rescale({ unscaled, scale: fromScale }, toScale);
-  return r.exact ? r.value : null;
 }

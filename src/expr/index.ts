@@ -9,7 +9,7 @@ export { ExprBuilder, CaseBuilder, and, call, col, dateLit, fn, interval, lit, n
 export type { LiteralValue } from './literals.js';
 export { literalType } from './literals.js';
 export type { Relation, ResolvedColumn, ResolvedRef } from './resolve.js';
-export { fieldByName, resolveColumn, resolveRef, resolveTopLevel } from './resolve.js';
+export { fieldByName, resolveColumn, resolveRef } from './resolve.js';
 export type { Compiled, Input, Scope } from './compiled.js';
 export type { SqlType } from './types.js';
 export { widerType } from './types.js';

@@ -72,10 +72,3 @@ export function resolveRef(scope: readonly Relation[], path: readonly string[]):
   }
   return found[0] ?? null;
 }
-
-/** The table's top-level column for a projection name (same rule); throws naming the table's columns. */
-export function resolveTopLevel(schema: StructType, name: string, what: string): string {
-  const f = fieldByName(schema, name);
-  if (!f) throw new ExpressionError(`unknown column '${name}' in ${what} (table has: ${schema.fields.map((x) => x.name).join(', ')})`);
-  return f.name;
-}
