@@ -265,7 +265,7 @@ function compileIn(e: Extract<Expr, { kind: 'in' }>, scope: Scope): Compiled {
   if (e.values.length === 0) throw errorAt(e, 'IN list is empty');
   const pairs = e.values.map((v) => comparison(scope, e, e.operand, v));
   const allConstant = pairs.every((p) => p.right.constant);
-  const sameKey = pairs.every((p) => p.void || p.domain === pairs[0]!.domain);
+  const sameKey = pairs.every((p) => p.void || (p.domain === pairs[0]!.domain && p.left.type === pairs[0]!.left.type));
   const result: Compiled = {
     type: 'boolean',
     evaluate: (input) => {
@@ -296,10 +296,11 @@ function compileIn(e: Extract<Expr, { kind: 'in' }>, scope: Scope): Compiled {
           return out;
         }
       }
+      // Each pair has the operand coerced for its own value (a literal operand may convert differently per value).
+      const lefts = pairs.map((p, k) => (k === 0 ? a : p.void ? null : p.left.evaluate(input)));
       const lists = pairs.map((p) => (p.void ? null : p.right.evaluate(input)));
       for (let i = 0; i < n; i++) {
-        const x = a[i]!;
-        if (x === null) {
+        if (a[i] === null) {
           out[i] = null;
           continue;
         }
@@ -307,7 +308,7 @@ function compileIn(e: Extract<Expr, { kind: 'in' }>, scope: Scope): Compiled {
         for (let k = 0; k < pairs.length; k++) {
           const y = lists[k] ? lists[k]![i]! : null;
           if (y === null) r = null;
-          else if (compareKeys(pairs[k]!.lkey(x), pairs[k]!.rkey(y)) === 0) {
+          else if (compareKeys(pairs[k]!.lkey(lefts[k]![i]!), pairs[k]!.rkey(y)) === 0) {
             r = true;
             break;
           }

@@ -106,6 +106,8 @@ describe('operators and functions (Spark semantics)', () => {
     ['CAST(b AS int)', [1, 0, null, 1, 0, null]],
     ['a IN (1, 3, NULL)', [true, null, true, null, null, null]],
     ['a NOT IN (1, 3)', [false, true, false, null, true, true]],
+    ["'2' IN (a, s, 'x')", [false, true, false, null, false, false]],
+    ['a IN (l, 3.0, dec)', [false, false, true, null, null, false]],
     ['a BETWEEN 2 AND 4', [false, true, true, null, false, false]],
     ['a > 2 AND b', [false, false, null, null, false, false]],
     ['a > 2 OR b', [true, false, true, true, true, null]],
