@@ -11,7 +11,7 @@
 import { ArithmeticOverflowError, ExpressionError } from '../errors.js';
 import { typeToString } from '../schema/json.js';
 import type { Value } from '../schema/access/get.js';
-import { MICROS_PER_DAY, civilFromDays, daysFromCivil, floorDiv, pow10 } from '../schema/values.js';
+import { MICROS_PER_DAY, civilFromDays, daysFromCivil, floorDiv, formatDecimal, pow10 } from '../schema/values.js';
 import { type ComparisonOp, type Expr, type Literal, positionOf } from './ast.js';
 import type { Comparison, Compiled, Input, Scope } from './compiled.js';
 import { caster, roundHalfUp } from './cast.js';
@@ -124,12 +124,20 @@ function exactNumber(l: Literal): Compiled | null {
 
 type Domain = 'num' | 'exact' | 'micros' | 'string' | 'binary' | 'boolean';
 
+const TWO_53 = 2n ** 53n;
+
+/** The double nearest an exact decimal (one correctly rounded division while both parts are exact doubles). */
+export function decimalToDouble(unscaled: bigint, scale: number): number {
+  if (scale <= 22 && unscaled < TWO_53 && unscaled > -TWO_53) return Number(unscaled) / 10 ** scale;
+  return Number(formatDecimal(unscaled, scale));
+}
+
 /** A converter of values of type `t` into comparison keys of `domain` (exact: unscaled at `scale`). */
 function keyOf(t: SqlType, domain: Domain, scale: number): (v: Value) => Key {
   switch (domain) {
     case 'num': {
       const d = decimalOf(t);
-      if (d) return (v) => Number(v as bigint) / 10 ** d.scale;
+      if (d) return (v) => decimalToDouble(v as bigint, d.scale);
       return (v) => Number(v as number | bigint);
     }
     case 'exact': {
