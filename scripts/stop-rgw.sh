@@ -1,7 +1,10 @@
 #!/bin/bash
 # Stops the rgw started by scripts/start-rgw.sh for the same DELTATS_RGW_PORT / DELTATS_RGW_DIR.
 # Kills only the daemons whose pids that script recorded (and only if they still are ceph/radosgw processes).
+# --remove-data: also delete the data dir (under /tmp only) once every daemon is gone.
 set -uo pipefail
+REMOVE=0
+[ "${1:-}" = "--remove-data" ] && REMOVE=1
 PORT=${DELTATS_RGW_PORT:-7480}
 D=${DELTATS_RGW_DIR:-/tmp/deltats-rgw-$PORT}
 stopped=0
@@ -17,3 +20,7 @@ for f in rgw osd mon; do
   rm -f "$D/$f.pid"
 done
 echo "stop-rgw: stopped $stopped daemon(s) of $D" >&2
+if [ "$REMOVE" = 1 ]; then
+  case "$D" in /tmp/?*) ;; *) echo "stop-rgw: not removing $D (only dirs under /tmp)" >&2; exit 4 ;; esac
+  rm -rf "$D" && echo "stop-rgw: removed $D" >&2
+fi
