@@ -124,6 +124,17 @@ async function main(): Promise<void> {
     return (await mustRun(process.execPath, ['smoke.mjs', join(app, 'smoke-table')], app)).trim();
   });
 
+  await check("the README's example runs as written", async () => {
+    const readme = readFileSync(join(app, 'node_modules', 'deltats', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use it in your project'));
+    const example = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(example !== undefined, 'no ```js example under "## Use it in your project" in the shipped README');
+    mkdirSync(join(app, 'readme'));
+    writeFileSync(join(app, 'readme', 'example.mjs'), example!);
+    const out = await mustRun(process.execPath, ['example.mjs'], join(app, 'readme'));
+    expect(/id: 1n, kind: 'click'/.test(out) && !/view/.test(out), `the example printed:\n${tail(out)}`);
+  });
+
   await check('TypeScript using the public types compiles with tsc --noEmit --strict', async () => {
     copyFileSync(join(FIXTURES, 'types.ts'), join(app, 'types.ts'));
     writeFileSync(
