@@ -189,7 +189,7 @@ export const importCommand: Command = {
     ['--mode M', 'append (default) or overwrite'],
     ['--schema S', "new table only: columns as 'name:type,...' or a Delta schema JSON, instead of inferring them"],
     ['--partition-by a,b', 'new table only: partition columns'],
-    ['--schema-mode M', 'existing table: merge adds the file\'s new columns; overwrite (with --mode overwrite) replaces the schema'],
+    ['--schema-mode M', "existing table: merge adds the file's new columns; overwrite (with --mode overwrite) replaces schema and partitioning"],
     ['--format F', 'input format when the extension does not tell: csv, jsonl or parquet'],
     ['--delimiter D', "CSV field separator (default ',', tab for .tsv; '\\t' or tab for a tab)"],
     ['--null-value V', 'CSV: unquoted text read as null (an unquoted empty field always is)'],
@@ -255,7 +255,8 @@ export const importCommand: Command = {
     const table = existing ?? (await DeltaTable.create(uri, { schema, partitionBy, storageOptions: ctx.storageOptions, ifNotExists: true }));
     const res =
       mode === 'overwrite' && existing
-        ? await table.overwrite(data, { schemaMode, partitionBy: schemaMode === 'overwrite' ? partitionBy : undefined })
+        ? // As Spark's overwriteSchema: the new schema comes with the partitioning given now (none without --partition-by).
+          await table.overwrite(data, { schemaMode, partitionBy: schemaMode === 'overwrite' ? (partitionBy ?? []) : undefined })
         : await table.append(data, { schemaMode: existing ? schemaMode : undefined });
     const created = !existing;
     if (ctx.json) {

@@ -142,5 +142,14 @@ describe('import into an existing table', () => {
       [1n, null],
       [2n, 1.5],
     ]);
+    // --schema-mode overwrite (with --mode overwrite): the file's schema and the partitioning given now, as Spark's overwriteSchema.
+    const g = join(data, 'c.csv');
+    writeFileSync(g, 'id,label\n5,five\n');
+    const r4 = await cli(['import', uri, g, '--schema-mode', 'overwrite']);
+    expect(oneLine(r4.stderr)).toMatch(/--schema-mode overwrite needs --mode overwrite/);
+    await ok(['import', uri, g, '--mode', 'overwrite', '--schema-mode', 'overwrite']);
+    const t2 = await DeltaTable.open(uri);
+    expect([types(t2.schema), t2.partitionColumns, t2.version]).toEqual([{ id: 'long', label: 'string' }, [], 3]);
+    expect((await rowsOf(uri)).map((x) => [x.id, x.label])).toEqual([[5n, 'five']]);
   });
 });
