@@ -123,6 +123,19 @@ export class StreamingAggregation implements StatefulStage {
 
   private readonly fingerprint: string;
 
+  /** The columns update mode upserts rows by (window bounds and group keys); refuses what it cannot upsert. */
+  upsertKeys(): string[] {
+    if (this.plan.window?.kind === 'session') {
+      throw new InvalidArgumentError(
+        "outputMode 'update' is not supported with session windows: a session's bounds change as it grows or merges, so " +
+          "upserting by window would leave its earlier rows behind; use 'append' or 'complete'",
+      );
+    }
+    const n = (this.plan.window ? 2 : 0) + this.keyExprs.length;
+    if (n === 0) throw new InvalidArgumentError("outputMode 'update' needs a window or group keys to upsert by; use 'complete' for a global aggregate");
+    return this.outputSchema.fields.slice(0, n).map((f) => f.name);
+  }
+
   async restore(batchId: number): Promise<void> {
     this.groups.clear();
     this.sessions.clear();

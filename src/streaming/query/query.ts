@@ -29,7 +29,10 @@ export interface WriteToOptions
   extends Pick<RunStreamOptions, 'trigger' | 'signal' | 'onProgress' | 'limits' | 'minBatchesToRetain'> {
   /** Where offsets, commits and aggregation state live (a path or URI); must stay the same across restarts. */
   checkpointLocation: string;
-  /** 'append' (default): rows / closed windows once; 'complete': the whole result each batch; 'update': changed rows. */
+  /**
+   * 'append' (default): rows / closed windows once; 'complete': the whole result each batch; 'update': the rows a
+   * batch changed, MERGEd into the sink by window and keys.
+   */
   outputMode?: OutputMode;
   /** Sink txn appId (default: the checkpoint's query id). */
   queryId?: string;
@@ -156,20 +159,19 @@ export class StreamQuery {
     const plan = await this.plan();
     let stage: StreamingAggregation | undefined;
     const ckpt = await StreamCheckpoint.open(options.checkpointLocation);
+    let keyColumns: string[] | undefined;
     if (plan.stage) {
-      if (mode === 'update') {
-        throw new InvalidArgumentError(
-          "outputMode 'update' needs the upsert (MERGE by window and keys) Delta sink, which deltats does not have yet: use 'append' or 'complete'",
-        );
-      }
       stage = plan.stage(new StateStore(ckpt), mode);
+      if (mode === 'update') keyColumns = stage.upsertKeys();
     } else if (mode === 'complete') {
       throw new InvalidArgumentError("outputMode 'complete' needs an aggregation (as in Spark): use 'append' for a query without groupBy");
     }
     const queryId = await ckpt.queryId(options.queryId);
     const sink = new DeltaSink(uri, {
       queryId,
-      outputMode: mode === 'complete' ? 'complete' : 'append',
+      // Update mode MERGEs each batch's changed rows into the sink by window and keys.
+      outputMode: keyColumns ? 'update' : mode === 'complete' ? 'complete' : 'append',
+      keyColumns,
       schema: plan.outputSchema,
       partitionBy: options.partitionBy,
       storageOptions: options.storageOptions,

@@ -146,6 +146,11 @@ export function appendResult(batches: Ev[][], q: ModelQuery): ModelRow[] {
     .map((w) => w.row);
 }
 
+/** Update mode: every window over the rows the watermark kept, at its latest value (each change was upserted). */
+export function updateResult(batches: Ev[][], q: ModelQuery): ModelRow[] {
+  return windows(survivors(batches, q, true).kept, q.window).map((w) => w.row);
+}
+
 /** Complete mode: every window over every row (the watermark drops nothing and evicts nothing there). */
 export function completeResult(batches: Ev[][], q: ModelQuery): ModelRow[] {
   return windows(survivors(batches, q, false).kept, q.window).map((w) => w.row);

@@ -14,6 +14,7 @@ import {
   col,
   count,
   hoppingWindow,
+  sessionWindow,
   max,
   sum,
   tumblingWindow,
@@ -73,8 +74,13 @@ describe('bad input is refused before the query starts', () => {
       ],
       [() => s().where('temp > 0').writeTo(path.join(dir, 'out'), { ...opts, outputMode: 'complete' }), /'complete' needs an aggregation/, InvalidArgumentError],
       [
-        () => s().withWatermark('ts', '1 minute').groupBy(tumblingWindow('ts', '1 minute')).agg({ n: count() }).writeTo(path.join(dir, 'out'), { ...opts, outputMode: 'update' }),
-        /'update' needs the upsert/,
+        () => s().withWatermark('ts', '1 minute').groupBy(sessionWindow('ts', '1 minute')).agg({ n: count() }).writeTo(path.join(dir, 'out'), { ...opts, outputMode: 'update' }),
+        /'update' is not supported with session windows/,
+        InvalidArgumentError,
+      ],
+      [
+        () => s().groupBy().agg({ n: count() }).writeTo(path.join(dir, 'out'), { ...opts, outputMode: 'update' }),
+        /'update' needs a window or group keys/,
         InvalidArgumentError,
       ],
     ];
