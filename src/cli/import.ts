@@ -160,6 +160,35 @@ function toArrow(input: Input, file: string, schema: StructType): Table {
   }
 }
 
+/** The input file's options shared with `deltats merge` (format and CSV dialect). */
+export const INPUT_FILE_OPTIONS = {
+  format: { type: 'string' },
+  delimiter: { type: 'string' },
+  'null-value': { type: 'string' },
+  'no-header': { type: 'boolean' },
+} as const;
+
+/**
+ * A CSV, JSON-lines or Parquet file as Arrow data for a MERGE source: columns the table has take the table's types,
+ * other columns are inferred. Bad lines are errors naming the file and line.
+ */
+export async function readSourceFile(file: string, values: OptionValues, table: StructType): Promise<Table> {
+  const format = formatOf(file, stringOption(values, 'format'));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch (e) {
+    throw new InvalidArgumentError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const input = parseInput(bytes, file, format, csvOptions(values, file));
+  if (input.format === 'parquet') return input.data;
+  const inferred = inferSchema(input, file);
+  const nullable: StructType = { type: 'struct', fields: table.fields.map((f) => ({ ...f, nullable: true })) };
+  const present = new Set(inferred.fields.map((f) => f.name.toLowerCase()));
+  const schema = withNewColumns({ type: 'struct', fields: nullable.fields.filter((f) => present.has(f.name.toLowerCase())) }, inferred);
+  return toArrow(input, file, schema);
+}
+
 /** The table's schema plus the file's columns it does not have (nullable, types inferred). */
 function withNewColumns(table: StructType, inferred: StructType): StructType {
   const known = new Set(table.fields.map((f) => f.name.toLowerCase()));

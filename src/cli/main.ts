@@ -16,11 +16,19 @@ import { checkpointCommand } from './checkpoint.js';
 import { createCommand } from './create.js';
 import { importCommand } from './import.js';
 import { streamCommand } from './stream.js';
+import { deleteCommand } from './delete.js';
+import { updateCommand } from './update.js';
+import { mergeCommand } from './merge.js';
+import { changesCommand } from './changes.js';
 
 export const COMMANDS: Command[] = [
   createCommand,
   importCommand,
   catCommand,
+  deleteCommand,
+  updateCommand,
+  mergeCommand,
+  changesCommand,
   describeCommand,
   historyCommand,
   filesCommand,
