@@ -26,6 +26,12 @@ import { deleteRows, type DeleteMetrics } from './operations/delete.js';
 import { updateRows, type UpdateMetrics, type UpdateSpec } from './operations/update.js';
 import type { DmlCommitted, DmlOptions, DmlResult } from './operations/dml_files.js';
 import { TableChanges, type ChangesOptions } from './changes.js';
+import { ChangeFeedSource, type ChangeFeedSourceOptions } from './change_feed_source.js';
+
+/** stream({ readChangeFeed: true }): the change data feed as a stream (Spark's readChangeFeed option). */
+export interface ChangeFeedStreamOptions extends ChangeFeedSourceOptions {
+  readChangeFeed: true;
+}
 import { MergeBuilder, mergeRows, type MergeMetrics, type MergeOptions, type MergeSource } from './operations/merge.js';
 import { InvalidArgumentError, SchemaMismatchError, TableExistsError, TableNotFoundError } from '../errors.js';
 
@@ -196,8 +202,14 @@ export class DeltaTable {
   }
 
   /** This table as an incremental streaming source (Spark's readStream.format("delta")). */
-  stream(options: DeltaSourceOptions = {}): DeltaSource {
-    return new DeltaSource(this, options);
+  stream(options: ChangeFeedStreamOptions): ChangeFeedSource;
+  stream(options?: DeltaSourceOptions): DeltaSource;
+  stream(options: DeltaSourceOptions | ChangeFeedStreamOptions = {}): DeltaSource | ChangeFeedSource {
+    if ('readChangeFeed' in options && options.readChangeFeed) {
+      const { readChangeFeed: _, ...rest } = options;
+      return new ChangeFeedSource(this, rest);
+    }
+    return new DeltaSource(this, options as DeltaSourceOptions);
   }
 
   /** Commit history, newest first. */
