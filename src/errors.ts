@@ -118,6 +118,21 @@ export class MergeCardinalityError extends InvalidArgumentError {
   }
 }
 
+/**
+ * A table property (metaData.configuration) holds a value deltats cannot read as its type; names the property.
+ * An InvalidArgumentError: set by create(), or by a writer that broke PROTOCOL.md's map of strings.
+ */
+export class InvalidTablePropertyError extends InvalidArgumentError {
+  constructor(
+    readonly property: string,
+    readonly value: unknown,
+    expected: string,
+  ) {
+    const shown = typeof value === 'string' ? `'${value}'` : `${JSON.stringify(value) ?? String(value)} (${value === null ? 'null' : typeof value})`;
+    super(`table property ${property} = ${shown} is not ${expected}`);
+  }
+}
+
 /** Base of the optimistic-concurrency conflicts (PROTOCOL.md does not define these; they follow Delta/Spark's names). */
 export class ConcurrentModificationError extends DeltaError {
   constructor(message: string, readonly winningVersion?: number) {

@@ -66,6 +66,9 @@ export type { ProgressCallback, ProgressEvent } from './table/progress.js';
 
 // Log
 export { Snapshot } from './log/snapshot.js';
+export { TableConfiguration } from './log/table_configuration.js';
+export { TableProperties, TABLE_PROPERTIES } from './log/table_properties.js';
+export type { TablePropertyName } from './log/table_properties.js';
 export { Transaction } from './log/transaction.js';
 export type { TransactionOptions } from './log/transaction.js';
 export { readHistory } from './log/history.js';

@@ -10,6 +10,8 @@ import { writeParquet } from '../storage/parquet.js';
 import type { ObjectStore } from '../storage/store.js';
 import type { Add, DeletionVectorDescriptor, DomainMetadata, Metadata, Protocol, Remove, Txn } from './actions.js';
 import { LAST_CHECKPOINT, classicCheckpointPath, multiPartCheckpointPath } from './paths.js';
+import type { Snapshot } from './snapshot.js';
+import { TableProperties } from './table_properties.js';
 
 export interface CheckpointState {
   version: number;
@@ -205,68 +207,12 @@ function protocolValue(p: Protocol): Value {
 // ---------------------------------------------------------------------------------------------------------
 // Tombstone retention
 
-const UNIT_MS: Record<string, number> = {
-  week: 7 * 86_400_000,
-  day: 86_400_000,
-  hour: 3_600_000,
-  minute: 60_000,
-  second: 1000,
-  millisecond: 1,
-  microsecond: 0.001,
-};
-
-/**
- * Parse a Spark calendar interval as Delta table properties use it (`interval 1 week`, `interval 7 days`,
- * `interval 1 day 12 hours`, `30 days`) into milliseconds. Throws InvalidArgumentError naming `property`.
- */
-export function parseIntervalMs(value: unknown, property: string): number {
-  if (typeof value !== 'string') {
-    // metaData.configuration is a map of strings (PROTOCOL.md "Change Metadata"); a number here is malformed.
-    throw new InvalidArgumentError(
-      `table property ${property} = ${JSON.stringify(value)} (${typeof value}) is not an interval string (expected e.g. 'interval 7 days')`,
-    );
-  }
-  const text = value;
-  const s = text.trim().toLowerCase().replace(/^interval\s+/, '');
-  const re = /(-?\d+(?:\.\d+)?)\s*(weeks?|days?|hours?|minutes?|mins?|seconds?|secs?|milliseconds?|ms|microseconds?|us)\b/gy;
-  let total = 0;
-  let pos = 0;
-  let any = false;
-  for (;;) {
-    while (pos < s.length && /\s/.test(s[pos]!)) pos++;
-    if (pos >= s.length) break;
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) {
-      throw new InvalidArgumentError(
-        `table property ${property} = '${text}' is not an interval (expected e.g. 'interval 1 week' or 'interval 7 days')`,
-      );
-    }
-    let unit = m[2]!.replace(/s$/, '');
-    if (unit === 'min') unit = 'minute';
-    if (unit === 'sec') unit = 'second';
-    if (unit === 'm') unit = 'millisecond';
-    if (unit === 'u') unit = 'microsecond';
-    total += Number(m[1]) * UNIT_MS[unit]!;
-    pos = re.lastIndex;
-    any = true;
-  }
-  if (!any) {
-    throw new InvalidArgumentError(`table property ${property} = '${text}' is not an interval (expected e.g. 'interval 1 week')`);
-  }
-  return total;
-}
-
-export const DEFAULT_DELETED_FILE_RETENTION = 'interval 1 week';
-
 /**
  * Tombstones to keep: deletionTimestamp newer than now - delta.deletedFileRetentionDuration (PROTOCOL.md
  * "Checkpoints": expired tombstones may be dropped). A missing deletionTimestamp counts as 0 (expired), as Spark does.
  */
 export function unexpiredTombstones(tombstones: readonly Remove[], metadata: Metadata, now: number): Remove[] {
-  const prop = 'delta.deletedFileRetentionDuration';
-  const retention = parseIntervalMs(metadata.configuration?.[prop] ?? DEFAULT_DELETED_FILE_RETENTION, prop);
-  const min = now - retention;
+  const min = now - new TableProperties(metadata.configuration ?? {}).deletedFileRetentionMs;
   return tombstones.filter((r) => (r.deletionTimestamp ?? 0) > min);
 }
 
@@ -300,6 +246,19 @@ function encodePart(rows: Rows, withDomainMetadata: boolean, withClustering: boo
     arrowSchema,
   );
   return writeParquet(table, { compression, createdBy: 'deltats' });
+}
+
+/** The state a checkpoint of `snapshot` records. */
+export function checkpointStateOf(snapshot: Snapshot): CheckpointState {
+  return {
+    version: snapshot.version,
+    protocol: snapshot.protocol,
+    metadata: snapshot.metadata,
+    activeFiles: snapshot.activeFiles(),
+    tombstones: snapshot.tombstones(),
+    txns: [...snapshot.txns().values()],
+    domainMetadata: [...snapshot.domainMetadata().values()],
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import { UnsupportedFeatureError } from '../errors.js';
 import { parseSchema } from '../schema/json.js';
 import type { DataType, StructType } from '../schema/types.js';
 import type { Metadata, Protocol } from './actions.js';
+import { TableProperties } from './table_properties.js';
 
 export type FeatureKind = 'reader-writer' | 'writer';
 
@@ -142,10 +143,8 @@ function isActive(name: string, metadata: Metadata): boolean {
       return schemaHasColumnMetadata(metadata, (k) => k === 'delta.generationExpression');
     case 'identityColumns':
       return schemaHasColumnMetadata(metadata, (k) => k.startsWith('delta.identity.'));
-    case 'columnMapping': {
-      const mode = conf['delta.columnMapping.mode'];
-      return mode !== undefined && mode !== 'none';
-    }
+    case 'columnMapping':
+      return new TableProperties(conf).columnMappingMode !== 'none';
     default:
       return true;
   }

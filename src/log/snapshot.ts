@@ -1,18 +1,17 @@
 // Snapshot: the reconciled state of a table at one version (protocol, metaData, active files, txns, domains).
 // Loads via segment.ts + checkpoint_read.ts + codec.ts; never reads data files and never writes.
 import { NotFoundError, ProtocolError, VersionNotFoundError } from '../errors.js';
-import { parseSchema } from '../schema/json.js';
 import type { StructType } from '../schema/types.js';
 import type { ObjectStore } from '../storage/store.js';
-import type { Action, Add, CommitInfo, DomainMetadata, Metadata, Protocol, Remove, Txn } from './actions.js';
+import type { Action, Add, DomainMetadata, Metadata, Protocol, Remove, Txn } from './actions.js';
 import { readCheckpoint } from './checkpoint_read.js';
 import { parseCommit } from './codec.js';
-import { assertReadable } from './features.js';
 import { LOG_DIR, commitPath, formatVersion } from './paths.js';
 import { LogReplay } from './replay.js';
 import { buildLogSegment, listLog, type LogSegment, type SegmentCommit } from './segment.js';
-import { inCommitTimestampsEnabled, resolveTimestampToVersion } from './history.js';
+import { commitInfoOf, resolveTimestampToVersion } from './history.js';
 import { commitDigest, verifyLineage } from './lineage.js';
+import { TableConfiguration } from './table_configuration.js';
 
 export interface SnapshotLoadOptions {
   /** Exact version to load (time travel). */
@@ -26,33 +25,26 @@ export interface SnapshotLoadOptions {
 export class Snapshot {
   readonly store: ObjectStore;
   readonly version: number;
-  readonly protocol: Protocol;
-  readonly metadata: Metadata;
-  readonly schema: StructType;
-  readonly partitionColumns: string[];
-  /** Commit time of `version` (ms): inCommitTimestamp when enabled, else the commit file's modification time. */
+  /** Protocol, metaData and everything derived from them (properties, features, column mapping, commit time). */
+  readonly config: TableConfiguration;
+  /** Commit time of `version` (ms), by TableConfiguration.commitTimestamp. */
   readonly timestamp: number;
   readonly logSegment: LogSegment;
   /** Digest of the commit file of `version` when this snapshot read or wrote it (lineage.ts); absent after a checkpoint-only load. */
   readonly lastCommitDigest: string | undefined;
   private readonly state: LogReplay;
 
-  private constructor(store: ObjectStore, segment: LogSegment, state: LogReplay, timestamp: number, lastCommitDigest?: string) {
-    const where = `${store.uri} at version ${segment.version}`;
-    if (!state.protocol) throw new ProtocolError(`no protocol action found in the log of ${where}`);
-    if (!state.metadata) throw new ProtocolError(`no metaData action found in the log of ${where}`);
-    assertReadable(state.protocol, state.metadata);
+  private constructor(
+    store: ObjectStore,
+    segment: LogSegment,
+    state: LogReplay,
+    config: TableConfiguration,
+    timestamp: number,
+    lastCommitDigest?: string,
+  ) {
     this.store = store;
     this.version = segment.version;
-    this.protocol = state.protocol;
-    this.metadata = state.metadata;
-    this.schema = parseSchema(state.metadata.schemaString);
-    this.partitionColumns = [...state.metadata.partitionColumns];
-    for (const c of this.partitionColumns) {
-      if (!this.schema.fields.some((f) => f.name === c)) {
-        throw new ProtocolError(`partition column '${c}' of ${where} is not a column of the table schema`);
-      }
-    }
+    this.config = config;
     this.timestamp = timestamp;
     this.logSegment = segment;
     this.lastCommitDigest = lastCommitDigest;
@@ -96,8 +88,21 @@ export class Snapshot {
     });
     for (const actions of commitActions) state.apply(actions);
     const last = commitActions.length > 0 ? commitActions[commitActions.length - 1]! : undefined;
-    const timestamp = await commitTimestampFor(store, segment, state.metadata, last);
-    return new Snapshot(store, segment, state, timestamp, digest);
+    const config = configurationOf(store, segment.version, state);
+    return new Snapshot(store, segment, state, config, await commitTimestampFor(store, segment, config, last), digest);
+  }
+
+  get protocol(): Protocol {
+    return this.config.protocol;
+  }
+  get metadata(): Metadata {
+    return this.config.metadata;
+  }
+  get schema(): StructType {
+    return this.config.schema;
+  }
+  get partitionColumns(): string[] {
+    return [...this.config.partitionColumns];
   }
 
   /** Active files (add actions) of this version. */
@@ -129,21 +134,18 @@ export class Snapshot {
     return new Map(this.state.domains);
   }
 
-  /** metaData.configuration (table properties). */
+  /** metaData.configuration as written (typed values: `config.properties`). */
   get properties(): Record<string, string> {
     return this.metadata.configuration ?? {};
   }
 
-  /** Commit timestamp (ms) of version `v` <= this.version: inCommitTimestamp when enabled, else file mtime. */
+  /** Commit timestamp (ms) of version `v` <= this.version, by TableConfiguration.commitTimestamp. */
   async commitTimestamp(v: number): Promise<number> {
     if (v === this.version) return this.timestamp;
-    if (inCommitTimestampsEnabled(this.metadata, v)) {
-      const ict = await readInCommitTimestamp(this.store, v);
-      if (ict !== undefined) return ict;
-    }
     const m = await this.store.head(commitPath(v));
     if (!m) throw new VersionNotFoundError(`commit ${v} (${commitPath(v)}) is not in the log`, v);
-    return m.lastModified.getTime();
+    const ict = this.config.inCommitTimestampsAt(v) ? await readInCommitTimestamp(this.store, v) : undefined;
+    return this.config.commitTimestamp(v, ict, m.lastModified.getTime());
   }
 
   /**
@@ -175,8 +177,8 @@ export class Snapshot {
       commits: [...this.logSegment.commits, ...news],
     };
     if (!segment.checkpoint) delete segment.checkpoint;
-    const ts = await commitTimestampFor(this.store, segment, state.metadata, batches[batches.length - 1]);
-    return new Snapshot(this.store, segment, state, ts, digest);
+    const config = configurationOf(this.store, segment.version, state, this.config);
+    return new Snapshot(this.store, segment, state, config, await commitTimestampFor(this.store, segment, config, batches[batches.length - 1]), digest);
   }
 
   /**
@@ -194,44 +196,61 @@ export class Snapshot {
       commits: [...this.logSegment.commits, { version, path: commitPath(version), lastModified: timestamp }],
     };
     if (this.logSegment.checkpoint) segment.checkpoint = this.logSegment.checkpoint;
-    const ict = commitInfoOf(actions)?.inCommitTimestamp;
-    const ts = inCommitTimestampsEnabled(state.metadata, version) && typeof ict === 'number' ? ict : timestamp;
-    return new Snapshot(this.store, segment, state, ts, digest);
+    const config = configurationOf(this.store, version, state, this.config);
+    return new Snapshot(this.store, segment, state, config, config.commitTimestamp(version, commitInfoOf(actions)?.inCommitTimestamp, timestamp), digest);
   }
 }
 
-function commitInfoOf(actions: readonly Action[]): CommitInfo | undefined {
-  for (const a of actions) if ('commitInfo' in a) return a.commitInfo;
-  return undefined;
+/** The configuration of the replayed state (the previous one when protocol and metaData did not change). */
+function configurationOf(store: ObjectStore, version: number, state: LogReplay, previous?: TableConfiguration): TableConfiguration {
+  const where = `${store.uri} at version ${version}`;
+  if (!state.protocol) throw new ProtocolError(`no protocol action found in the log of ${where}`);
+  if (!state.metadata) throw new ProtocolError(`no metaData action found in the log of ${where}`);
+  if (previous && previous.protocol === state.protocol && previous.metadata === state.metadata) return previous;
+  const config = new TableConfiguration(state.protocol, state.metadata);
+  config.assertReadable();
+  for (const c of config.partitionColumns) {
+    if (!config.schema.fields.some((f) => f.name === c)) {
+      throw new ProtocolError(`partition column '${c}' of ${where} is not a column of the table schema`);
+    }
+  }
+  return config;
 }
 
 async function readInCommitTimestamp(store: ObjectStore, v: number): Promise<number | undefined> {
   try {
     const p = commitPath(v);
-    const ict = commitInfoOf(parseCommit(await store.get(p), p))?.inCommitTimestamp;
-    return typeof ict === 'number' ? ict : undefined;
+    return ictOf(parseCommit(await store.get(p), p));
   } catch {
     return undefined;
   }
 }
 
-/** Timestamp of the segment's version: ICT of its commit when enabled, else commit (or checkpoint) file mtime. */
+/** Commit time of the segment's version (config.commitTimestamp over its commit, or checkpoint, file). */
 async function commitTimestampFor(
   store: ObjectStore,
   segment: LogSegment,
-  metadata: Metadata | undefined,
+  config: TableConfiguration,
   lastActions: Action[] | undefined,
 ): Promise<number> {
   const v = segment.version;
   const lastCommit = segment.commits[segment.commits.length - 1];
-  if (metadata && inCommitTimestampsEnabled(metadata, v)) {
-    const ict = lastCommit?.version === v && lastActions ? commitInfoOf(lastActions)?.inCommitTimestamp : await readInCommitTimestamp(store, v);
-    if (typeof ict === 'number') return ict;
+  let ict: number | undefined;
+  if (config.inCommitTimestampsAt(v)) {
+    ict = lastCommit?.version === v && lastActions ? ictOf(lastActions) : await readInCommitTimestamp(store, v);
   }
-  if (lastCommit?.version === v && lastCommit.lastModified !== undefined) return lastCommit.lastModified;
-  const m = (await store.head(commitPath(v))) ?? (segment.checkpoint ? await store.head(segment.checkpoint.files[0]!) : null);
-  if (!m) throw new VersionNotFoundError(`no commit or checkpoint file for version ${v} (${LOG_DIR}/${formatVersion(v)}.*)`, v);
-  return m.lastModified.getTime();
+  let mtime = lastCommit?.version === v ? lastCommit.lastModified : undefined;
+  if (mtime === undefined && ict === undefined) {
+    const m = (await store.head(commitPath(v))) ?? (segment.checkpoint ? await store.head(segment.checkpoint.files[0]!) : null);
+    if (!m) throw new VersionNotFoundError(`no commit or checkpoint file for version ${v} (${LOG_DIR}/${formatVersion(v)}.*)`, v);
+    mtime = m.lastModified.getTime();
+  }
+  return config.commitTimestamp(v, ict, mtime ?? 0);
+}
+
+function ictOf(actions: readonly Action[]): number | undefined {
+  const ict = commitInfoOf(actions)?.inCommitTimestamp;
+  return typeof ict === 'number' ? ict : undefined;
 }
 
 /** Run `fn` over items with at most `limit` in flight; results in input order. */

@@ -8,8 +8,8 @@ import { commitPath } from './paths.js';
 import { parseCommit, readCommit, serializeActions } from './codec.js';
 import { commitDigest, verifyLineage } from './lineage.js';
 import { Snapshot } from './snapshot.js';
-import { assertWritable, writerUsesV2Checkpoints } from './features.js';
-import { writeCheckpoint } from './checkpoint_write.js';
+import { checkpointStateOf, writeCheckpoint } from './checkpoint_write.js';
+import { TableConfiguration } from './table_configuration.js';
 import type { ObjectStore } from '../storage/store.js';
 import { CommitFailedError, CommitOutcomeUnknownError, InvalidArgumentError, NotFoundError, StorageError } from '../errors.js';
 import { ENGINE_INFO } from '../version.js';
@@ -38,8 +38,6 @@ export interface CommitResult {
   /** Number of lost races before this commit won. */
   retries: number;
 }
-
-const DEFAULT_CHECKPOINT_INTERVAL = 10;
 
 export class Transaction {
   private readonly actions: Action[] = [];
@@ -84,15 +82,19 @@ export class Transaction {
     };
   }
 
-  private validate(protocol: Protocol, metadata: Metadata): void {
-    assertWritable(protocol, metadata);
-    const f = footprintActions(this.actions);
-    // PROTOCOL.md "Append-only Tables": no remove with dataChange=true when delta.appendOnly is true.
-    if (metadata.configuration?.['delta.appendOnly'] === 'true' && f.removes.some((r) => r.dataChange)) {
-      throw new InvalidArgumentError(
-        `table ${this.store.uri} is append-only (delta.appendOnly=true): '${this.options.operation}' would remove data`,
-      );
-    }
+  /** The configuration this commit writes under (its own protocol / metaData, else the snapshot's), checked. */
+  private validate(protocol: Protocol, metadata: Metadata): TableConfiguration {
+    const snap = this.snapshot;
+    const config =
+      snap && snap.protocol === protocol && snap.metadata === metadata ? snap.config : new TableConfiguration(protocol, metadata);
+    if (config !== snap?.config) config.properties.validate();
+    config.assertWritable();
+    config.assertCommitAllowed({
+      operation: this.options.operation,
+      removesData: footprintActions(this.actions).removes.some((r) => r.dataChange),
+      tableUri: this.store.uri,
+    });
+    return config;
   }
 
   private buildCommitInfo(readVersion: number, timestamp: number): CommitInfo {
@@ -135,9 +137,11 @@ export class Transaction {
       if (!protocol || !metadata) {
         throw new InvalidArgumentError('the first commit of a table must carry protocol and metaData actions');
       }
-      this.validate(protocol, metadata);
+      const config = this.validate(protocol, metadata);
       const version = this.readVersion + 1;
       if (this.snapshot) await verifyLineage(this.store, this.snapshot.version, this.snapshot.lastCommitDigest);
+      // Read before committing: a malformed delta.checkpointInterval fails the write, not the checkpoint after it.
+      const checkpointDue = !this.options.skipCheckpoint && config.checkpointDue(version) && !config.requiresV2Checkpoints;
       const timestamp = Date.now();
       const commitInfo = this.buildCommitInfo(this.readVersion, timestamp);
       // commitInfo first, as Spark writes it (readers find it without scanning the file).
@@ -147,7 +151,7 @@ export class Transaction {
         const snapshot = this.snapshot
           ? this.snapshot.applyCommit(version, [{ commitInfo }, ...this.actions], timestamp, commitDigest(bytes))
           : await Snapshot.load(this.store, { version });
-        if (!this.options.skipCheckpoint) await this.maybeCheckpoint(snapshot);
+        if (checkpointDue) await this.checkpoint(snapshot);
         return { version, snapshot, retries };
       }
       if (this.snapshot === null) checkConflict(footprint, version, []); // throws TableExistsError
@@ -213,20 +217,9 @@ export class Transaction {
     }
   }
 
-  private async maybeCheckpoint(snapshot: Snapshot): Promise<void> {
-    const interval = Number(snapshot.metadata.configuration?.['delta.checkpointInterval'] ?? DEFAULT_CHECKPOINT_INTERVAL);
-    if (!(interval > 0) || snapshot.version === 0 || snapshot.version % interval !== 0) return;
-    if (writerUsesV2Checkpoints(snapshot.protocol)) return;
+  private async checkpoint(snapshot: Snapshot): Promise<void> {
     try {
-      await writeCheckpoint(this.store, {
-        version: snapshot.version,
-        protocol: snapshot.protocol,
-        metadata: snapshot.metadata,
-        activeFiles: snapshot.activeFiles(),
-        tombstones: snapshot.tombstones(),
-        txns: [...snapshot.txns().values()],
-        domainMetadata: [...snapshot.domainMetadata().values()],
-      });
+      await writeCheckpoint(this.store, checkpointStateOf(snapshot));
     } catch (e) {
       // The commit is durable; a missing checkpoint only costs replay time. Never fail the write for it.
       process.emitWarning(`deltats: checkpoint at version ${snapshot.version} failed (the commit stands): ${String(e)}`);

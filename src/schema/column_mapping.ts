@@ -1,30 +1,14 @@
-// Column mapping (PROTOCOL.md "Column Mapping"): the table's mode, physical names and field ids of logical fields,
-// physical schemas, and matching of Parquet (Arrow) fields to Delta fields. Pure functions: no I/O, no data.
+// Column mapping (PROTOCOL.md "Column Mapping"): physical names and field ids of logical fields,
+// physical schemas, matching Parquet (Arrow) fields to Delta fields, under a mode that TableConfiguration reads. No I/O.
 import type * as arrow from 'apache-arrow';
-import { UnsupportedFeatureError } from '../errors.js';
-import type { Metadata } from '../log/actions.js';
 import type { DataType, StructField, StructType } from './types.js';
 
 export type ColumnMappingMode = 'none' | 'name' | 'id';
 
-export const COLUMN_MAPPING_MODE_KEY = 'delta.columnMapping.mode';
 export const PHYSICAL_NAME_KEY = 'delta.columnMapping.physicalName';
 export const FIELD_ID_KEY = 'delta.columnMapping.id';
-export const MAX_COLUMN_ID_KEY = 'delta.columnMapping.maxColumnId';
 /** Arrow field metadata key under which arrow-rs / parquet-wasm expose (and write) the Parquet field_id. */
 export const PARQUET_FIELD_ID_KEY = 'PARQUET:field_id';
-
-/**
- * The table's column mapping mode from `metaData.configuration['delta.columnMapping.mode']` (absent = 'none').
- * An unknown mode is an UnsupportedFeatureError: reading with the wrong names would return wrong data.
- */
-export function columnMappingMode(metadata: Pick<Metadata, 'configuration'> | null | undefined): ColumnMappingMode {
-  const raw = metadata?.configuration?.[COLUMN_MAPPING_MODE_KEY];
-  if (raw === undefined || raw === null) return 'none';
-  const m = String(raw).trim().toLowerCase();
-  if (m === 'none' || m === 'name' || m === 'id') return m;
-  throw new UnsupportedFeatureError('columnMapping', 'reader', `unknown ${COLUMN_MAPPING_MODE_KEY} '${String(raw)}'`);
-}
 
 /** The physical name of a field: its `delta.columnMapping.physicalName`, else its (display) name. */
 export function physicalName(field: Pick<StructField, 'name' | 'metadata'>): string {
@@ -90,16 +74,6 @@ export function physicalSchema(logical: StructType, mode: ColumnMappingMode): St
     type: 'struct',
     fields: logical.fields.map((f) => ({ ...f, name: physicalName(f), type: physicalType(f.type, mode) })),
   };
-}
-
-/** Top-level logical name -> physical name (identity in mode 'none'). */
-export function logicalToPhysicalNames(schema: StructType, mode: ColumnMappingMode): Map<string, string> {
-  return new Map(schema.fields.map((f) => [f.name, physicalFieldName(f, mode)]));
-}
-
-/** Top-level physical name -> logical name (identity in mode 'none'). */
-export function physicalToLogicalNames(schema: StructType, mode: ColumnMappingMode): Map<string, string> {
-  return new Map(schema.fields.map((f) => [physicalFieldName(f, mode), f.name]));
 }
 
 /** Physical path of a logical nested column path (e.g. ['a', 'b'] -> ['col-1', 'col-2']); null when not found. */

@@ -3,6 +3,7 @@
 import * as arrow from 'apache-arrow';
 import { SchemaMismatchError } from '../errors.js';
 import { fromArrowField, fromArrowSchema, toArrowSchema, toArrowType } from './arrow.js';
+import { physicalName } from './column_mapping.js';
 import { decimalParams, serializeSchema, typeToString } from './json.js';
 import type { DataType, StructField, StructType } from './types.js';
 import { buildData } from './vectors.js';
@@ -413,12 +414,6 @@ export interface CastToSchemaOptions {
    * mode) at every nesting level; output columns carry the logical names.
    */
   physicalNames?: boolean;
-}
-
-/** Physical (file) name of a field under column mapping, else its logical name. */
-export function physicalName(f: StructField): string {
-  const p = f.metadata?.['delta.columnMapping.physicalName'];
-  return typeof p === 'string' && p !== '' ? p : f.name;
 }
 
 /**

@@ -3,10 +3,12 @@
 import * as arrow from 'apache-arrow';
 import type { Action, Add, Metadata } from '../log/actions.js';
 import { readCommit } from '../log/codec.js';
+import { commitInfoOf, CommitTimeline } from '../log/history.js';
 import { commitPath, LOG_DIR, parseLogFileName } from '../log/paths.js';
+import type { TableConfiguration } from '../log/table_configuration.js';
+import { TableProperties } from '../log/table_properties.js';
 import { Snapshot } from '../log/snapshot.js';
 import { toArrowSchema } from '../schema/arrow.js';
-import { columnMappingMode } from '../schema/column_mapping.js';
 import type { ObjectStore } from '../storage/store.js';
 import { readDataFile } from '../table/read_file.js';
 import type { DeltaTable } from '../table/table.js';
@@ -63,7 +65,7 @@ interface IndexedFile {
 interface ParsedCommit {
   version: number;
   actions: Action[];
-  /** ms since epoch: inCommitTimestamp, else commitInfo.timestamp, else the file's modification time. */
+  /** ms since epoch, by TableConfiguration.commitTimestamp (file modification time before In-Commit Timestamps). */
   timestamp: number;
 }
 
@@ -86,7 +88,6 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
   private readonly uri: string;
   /** Table id, schema and partition columns fixed when the stream starts (PROTOCOL.md "Change Metadata"). */
   private tableId: string | undefined;
-  private readMetadata: Metadata | undefined;
   /** Snapshot the stream started from: its schema / partition columns / column mapping describe the rows. */
   private readSnapshot: Snapshot | undefined;
   private arrowSchema: arrow.Schema | undefined;
@@ -256,7 +257,9 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
         }
       }
     } else if (this.options.startingTimestamp !== undefined) {
-      version = await this.versionAtOrAfter(toMillis(this.options.startingTimestamp));
+      // The same commit-time rule as time travel (In-Commit Timestamps from their enablement version on).
+      const timeline = await CommitTimeline.load(store, { config: this.readSnapshot!.config });
+      version = await timeline.atOrAfter(toMillis(this.options.startingTimestamp));
     } else {
       const snap = await this.snapshotAt();
       version = snap.version;
@@ -306,7 +309,7 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
     let removes = 0;
     let adds = 0;
     for (const a of c.actions) {
-      if ('metaData' in a && !sameReadSchema(a.metaData, this.readMetadata!)) {
+      if ('metaData' in a && !sameReadSchema(a.metaData, this.readSnapshot!.config)) {
         return {
           version: c.version,
           error: new StreamSourceChangedError(
@@ -342,7 +345,6 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
     const snap = await this.snapshotAt();
     this.tableId = snap.metadata.id;
     this.readSnapshot = snap;
-    this.readMetadata = snap.metadata;
     this.arrowSchema = toArrowSchema(snap.schema);
     this.latestKnownVersion = Math.max(this.latestKnownVersion, snap.version);
   }
@@ -388,14 +390,10 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
     const hit = this.commitCache.get(version);
     if (hit) return hit;
     const actions = await readCommit(this.store!, version);
-    let timestamp = this.commitTimes.get(version);
-    for (const a of actions) {
-      if ('commitInfo' in a) {
-        const ts = a.commitInfo.inCommitTimestamp ?? a.commitInfo.timestamp;
-        if (typeof ts === 'number') timestamp = ts;
-      }
-    }
-    const c: ParsedCommit = { version, actions, timestamp: timestamp ?? Date.now() };
+    const info = commitInfoOf(actions);
+    const mtime = this.commitTimes.get(version) ?? (typeof info?.timestamp === 'number' ? info.timestamp : Date.now());
+    const timestamp = this.readSnapshot!.config.commitTimestamp(version, info?.inCommitTimestamp, mtime);
+    const c: ParsedCommit = { version, actions, timestamp };
     this.commitTimes.set(version, c.timestamp);
     if (this.commitCache.size >= MAX_CACHED_COMMITS) {
       const oldest = this.commitCache.keys().next().value;
@@ -411,36 +409,10 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
     for (const v of this.snapshotFiles.keys()) if (v < belowVersion) this.snapshotFiles.delete(v);
   }
 
-  /**
-   * First version whose commit time is >= ts (commit file modification times, made monotonic as Delta's
-   * history manager does). Later than every commit: the stream starts with the next commit.
-   */
-  private async versionAtOrAfter(ts: number): Promise<number> {
-    const commits: Array<{ version: number; time: number }> = [];
-    for await (const m of this.store!.list(`${LOG_DIR}/`, { recursive: false })) {
-      const p = parseLogFileName(m.path);
-      if (p?.kind === 'commit') commits.push({ version: p.version, time: m.lastModified.getTime() });
-    }
-    commits.sort((a, b) => a.version - b.version);
-    let prev = Number.NEGATIVE_INFINITY;
-    for (const c of commits) {
-      const t = Math.max(c.time, prev + 1);
-      prev = t;
-      if (t >= ts) return c.version;
-    }
-    return (commits.at(-1)?.version ?? -1) + 1;
-  }
-
   private async readFile(f: IndexedFile): Promise<arrow.Table> {
     const snap = this.readSnapshot!;
     // readDataFile applies the file's deletion vector, column mapping and partition values.
-    return readDataFile({
-      store: this.store!,
-      add: f.add,
-      snapshotSchema: snap.schema,
-      partitionColumns: snap.partitionColumns,
-      columnMappingMode: columnMappingMode(snap.metadata),
-    });
+    return readDataFile({ store: this.store!, add: f.add, config: snap.config });
   }
 }
 
@@ -451,11 +423,11 @@ function comparePosition(a: { version: number; index: number; isStartingVersion:
   return a.index - b.index;
 }
 
-function sameReadSchema(a: Metadata, b: Metadata): boolean {
+function sameReadSchema(a: Metadata, b: TableConfiguration): boolean {
   return (
-    a.schemaString === b.schemaString &&
-    JSON.stringify(a.partitionColumns ?? []) === JSON.stringify(b.partitionColumns ?? []) &&
-    (a.configuration?.['delta.columnMapping.mode'] ?? 'none') === (b.configuration?.['delta.columnMapping.mode'] ?? 'none')
+    a.schemaString === b.metadata.schemaString &&
+    JSON.stringify(a.partitionColumns ?? []) === JSON.stringify(b.partitionColumns) &&
+    new TableProperties(a.configuration ?? {}).columnMappingMode === b.columnMappingMode
   );
 }
 

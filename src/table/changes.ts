@@ -5,15 +5,15 @@ import * as arrow from 'apache-arrow';
 import type { Action, Add, AddCDCFile, DeletionVectorDescriptor, Metadata, Remove } from '../log/actions.js';
 import { readCommit } from '../log/codec.js';
 import { readDeletionVector } from '../log/deletion_vectors.js';
-import { resolveTimestampToVersion } from '../log/history.js';
+import { CommitTimeline, resolveTimestampToVersion } from '../log/history.js';
 import { Snapshot } from '../log/snapshot.js';
+import { TableProperties } from '../log/table_properties.js';
 import { toArrowSchema } from '../schema/arrow.js';
-import { columnMappingMode } from '../schema/column_mapping.js';
 import { takeRows } from '../schema/access/take.js';
 import type { StructField, StructType } from '../schema/types.js';
 import { buildData } from '../schema/vectors.js';
 import type { ObjectStore } from '../storage/store.js';
-import { InvalidArgumentError, VersionNotFoundError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { tableToObjects } from './objects_out.js';
 import { readDataFile } from './read_file.js';
 
@@ -38,7 +38,7 @@ const CHANGE_FIELDS: StructField[] = [
 
 /** Whether the table recorded change data at a version whose metadata is `m`. */
 function cdfEnabled(m: Metadata): boolean {
-  return m.configuration?.['delta.enableChangeDataFeed'] === 'true';
+  return new TableProperties(m.configuration ?? {}).enableChangeDataFeed;
 }
 
 function toMillis(ts: Date | string | number, what: string): number {
@@ -76,16 +76,8 @@ export class TableChanges implements AsyncIterable<arrow.RecordBatch> {
       const end = await Snapshot.load(this.store, endVersion === undefined ? {} : { version: endVersion });
       let start = o.startingVersion;
       if (start === undefined) {
-        const ts = toMillis(o.startingTimestamp!, 'startingTimestamp');
-        let v: number;
-        try {
-          v = await resolveTimestampToVersion(this.store, ts);
-          if ((await end.commitTimestamp(v)) < ts) v++;
-        } catch (e) {
-          if (!(e instanceof VersionNotFoundError)) throw e;
-          v = 0; // before the first commit: from the beginning
-        }
-        start = v;
+        // The first version committed at or after it, by the commit-time rule time travel and streams use.
+        start = await (await CommitTimeline.load(this.store)).atOrAfter(toMillis(o.startingTimestamp!, 'startingTimestamp'));
       }
       if (start > end.version) {
         throw new InvalidArgumentError(`changes(): the starting version ${start} is after the ending version ${end.version} of ${this.store.uri}`);
@@ -140,9 +132,8 @@ export class TableChanges implements AsyncIterable<arrow.RecordBatch> {
       readDataFile({
         store: this.store,
         add: { path: f.path, partitionValues: f.partitionValues ?? {}, size: f.size ?? 0, modificationTime: 0, dataChange: false, deletionVector: f.deletionVector ?? null },
-        snapshotSchema: schema,
-        partitionColumns: snap.partitionColumns,
-        columnMappingMode: columnMappingMode(snap.metadata),
+        config: snap.config,
+        schema,
       });
     if (cdc.length) {
       // PROTOCOL.md "Change Data Files": when a commit has cdc files, they alone describe its changes.

@@ -3,7 +3,7 @@
 import { Table } from 'apache-arrow';
 import type { Action, Add } from '../log/actions.js';
 import { Transaction } from '../log/transaction.js';
-import { columnMappingMode } from '../schema/column_mapping.js';
+import { DEFAULT_OPTIMIZE_TARGET_FILE_SIZE } from '../log/table_properties.js';
 import { CommitOutcomeUnknownError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
 import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
@@ -13,9 +13,6 @@ import { removeOf, type DeltaTable } from './table.js';
 import { latestOf } from './restore.js';
 import { storePathOf } from '../log/paths.js';
 import type { ProgressCallback } from './progress.js';
-
-/** delta-rs' default OPTIMIZE target (100 MiB) when the table has no `delta.targetFileSize`. */
-export const DEFAULT_OPTIMIZE_TARGET_SIZE = 100 * 1024 * 1024;
 
 export interface OptimizeOptions {
   /** Target size of the compacted files in bytes (default: delta.targetFileSize, else 100 MiB). */
@@ -99,12 +96,12 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
   const latest = await latestOf(table);
   const snapshot = latest.snapshot;
   const store = latest.store;
-  const mode = columnMappingMode(snapshot.metadata);
+  const config = snapshot.config;
+  const mode = config.columnMappingMode;
   if (mode !== 'none') {
     throw new UnsupportedFeatureError('columnMapping', 'writer', `OPTIMIZE of column-mapping (mode ${mode}) tables is not implemented`);
   }
-  const configured = Number(snapshot.properties['delta.targetFileSize']);
-  const target = options.targetSize ?? (configured > 0 ? configured : DEFAULT_OPTIMIZE_TARGET_SIZE);
+  const target = options.targetSize ?? config.properties.targetFileSize ?? DEFAULT_OPTIMIZE_TARGET_FILE_SIZE;
   if (!Number.isFinite(target) || target <= 0) {
     throw new InvalidArgumentError(`optimize target size must be a positive number of bytes (got ${options.targetSize})`);
   }
@@ -124,8 +121,7 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
       }
     }
   }
-  const ctx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns };
-  const considered = snapshot.activeFiles().filter((a) => !where || fileMayMatch(a, where, ctx));
+  const considered = snapshot.activeFiles().filter((a) => !where || fileMayMatch(a, where, config));
 
   const byPartition = new Map<string, Add[]>();
   for (const a of considered) {
@@ -144,7 +140,7 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
 
   const removedFiles = bins.flat();
   const added: Add[] = [];
-  const writeCtx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.properties };
+  const writeCtx = { schema: config.schema, partitionColumns: config.partitionColumns, properties: config.properties };
   let done = 0;
   options.onProgress?.({ phase: 'compacting', done, total: bins.length });
   try {
@@ -152,13 +148,7 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
       const parts: Table[] = [];
       for (const add of bin) {
         parts.push(
-          await readDataFile({
-            store,
-            add,
-            snapshotSchema: snapshot.schema,
-            partitionColumns: snapshot.partitionColumns,
-            columnMappingMode: mode,
-          }),
+          await readDataFile({ store, add, config }),
         );
       }
       const rows = parts.length === 1 ? parts[0]! : parts[0]!.concat(...parts.slice(1));

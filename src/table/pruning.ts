@@ -2,7 +2,7 @@
 // Conservative by construction: returns true ("may match") whenever it cannot prove no row matches. No I/O.
 import type { Add } from '../log/actions.js';
 import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
-import type { StructField, StructType } from '../schema/types.js';
+import type { StructType } from '../schema/types.js';
 import { MICROS_PER_DAY, floorDiv } from '../schema/values.js';
 import { type FileStats, type StatValue, parseStats } from './stats.js';
 import {
@@ -33,10 +33,10 @@ export interface PruningContext {
   /** Logical names of the partition columns. */
   partitionColumns: readonly string[];
   /**
-   * Physical path of a logical column path (column mapping), used to look up partitionValues and stats keys.
-   * Default: each field's `delta.columnMapping.physicalName` metadata where present, else its logical name.
+   * Physical path of a logical column path (column mapping), used to look up partitionValues and stats keys:
+   * pass the snapshot's TableConfiguration. Absent: the logical names (no column mapping).
    */
-  physicalName?: (logicalPath: readonly string[]) => readonly string[];
+  physicalPath?(logicalPath: readonly string[]): readonly string[] | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -84,11 +84,7 @@ interface FileFacts {
 }
 
 function physicalPath(ctx: PruningContext, r: ResolvedColumn): readonly string[] {
-  if (ctx.physicalName) return ctx.physicalName(r.path);
-  return r.fields.map((f: StructField) => {
-    const p = f.metadata?.['delta.columnMapping.physicalName'];
-    return typeof p === 'string' && p !== '' ? p : f.name;
-  });
+  return ctx.physicalPath?.(r.path) ?? r.path;
 }
 
 function statsOf(ff: FileFacts): FileStats | null {

@@ -7,13 +7,8 @@ import type { Add } from '../log/actions.js';
 import { readDeletionVector } from '../log/deletion_vectors.js';
 import { storePathOf } from '../log/paths.js';
 import { toArrowField } from '../schema/arrow.js';
-import {
-  arrowFieldId,
-  matchField,
-  partitionValueOf,
-  physicalFieldName,
-  type ColumnMappingMode,
-} from '../schema/column_mapping.js';
+import { arrowFieldId, matchField, physicalFieldName, type ColumnMappingMode } from '../schema/column_mapping.js';
+import type { TableConfiguration } from '../log/table_configuration.js';
 import { castColumn, checkCast, nullColumn } from '../schema/enforce.js';
 import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
@@ -26,11 +21,10 @@ import { takeRows } from '../schema/access/take.js';
 export interface ReadDataFileArgs {
   store: ObjectStore;
   add: Add;
-  /** The snapshot's logical schema (metaData.schemaString). */
-  snapshotSchema: StructType;
-  /** Logical names of the partition columns (metaData.partitionColumns). */
-  partitionColumns: string[];
-  columnMappingMode: ColumnMappingMode;
+  /** The snapshot's configuration: logical schema, partition columns, column mapping. */
+  config: TableConfiguration;
+  /** The logical schema of the file when it is not the table's (change data files add `_change_type`). */
+  schema?: StructType;
   /** Logical top-level columns to output, in this order; default: all, in schema order. */
   columns?: string[];
 }
@@ -40,9 +34,10 @@ export interface ReadDataFileArgs {
  * logical columns (toArrowField of each field). Rows deleted by `add.deletionVector` are dropped.
  */
 export async function readDataFile(args: ReadDataFileArgs): Promise<arrow.Table> {
-  const { store, add, snapshotSchema, columnMappingMode: mode } = args;
-  const fields = selectFields(snapshotSchema, args.columns);
-  const partitionSet = new Set(args.partitionColumns);
+  const { store, add, config } = args;
+  const mode = config.columnMappingMode;
+  const fields = selectFields(args.schema ?? config.schema, args.columns);
+  const partitionSet = new Set(config.partitionColumns);
 
   const path = storePathOf(store, add.path, 'data file');
   let bytes: Uint8Array;
@@ -83,7 +78,7 @@ export async function readDataFile(args: ReadDataFileArgs): Promise<arrow.Table>
   const partValues = new Map<StructField, Value>();
   for (const f of fields) {
     if (partitionSet.has(f.name)) {
-      const raw = partitionValueOf(add.partitionValues, f, mode);
+      const raw = config.partitionValue(add.partitionValues, f);
       try {
         // PROTOCOL.md "Partition Value Serialization"; zone-less timestamps are read as UTC.
         partValues.set(f, parseNormalizedPartitionValue(raw, f.type, f.name));

@@ -5,7 +5,6 @@ import type { Add } from '../log/actions.js';
 import type { Snapshot } from '../log/snapshot.js';
 import type { StructType } from '../schema/types.js';
 import { toArrowSchema } from '../schema/arrow.js';
-import { columnMappingMode } from '../schema/column_mapping.js';
 import { compilePredicate, parsePredicate, referencedColumnPaths, resolveColumn, type CompiledExpression, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
@@ -56,8 +55,8 @@ export class Scan implements AsyncIterable<RecordBatch> {
     const files = this.snapshot.activeFiles();
     const filter = this.filter;
     if (!filter) return files;
-    const ctx = { schema: this.snapshot.schema, partitionColumns: this.snapshot.partitionColumns };
-    return files.filter((a) => fileMayMatch(a, filter, ctx));
+    const config = this.snapshot.config;
+    return files.filter((a) => fileMayMatch(a, filter, config));
   }
 
   /** Schema of the batches this scan yields. */
@@ -69,16 +68,13 @@ export class Scan implements AsyncIterable<RecordBatch> {
   async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
     const files = this.files();
     const snap = this.snapshot;
-    const mode = columnMappingMode(snap.metadata);
     const concurrency = Math.max(1, this.options.concurrency ?? 4);
     let remaining = this.options.limit ?? Infinity;
     const read = (add: Add): Promise<Table> =>
       readDataFile({
         store: snap.store,
         add,
-        snapshotSchema: snap.schema,
-        partitionColumns: snap.partitionColumns,
-        columnMappingMode: mode,
+        config: snap.config,
         columns: this.readColumns,
       });
     // Keep up to `concurrency` files in flight, yield in file order.

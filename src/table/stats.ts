@@ -9,11 +9,10 @@ import { compareStrings } from '../expr/index.js';
 import { readValues, type Value } from '../schema/access/get.js';
 import { validityOf } from '../schema/access/validity.js';
 import { bytesAt, fixedValues, type BigIntArray, type NumberArray } from '../schema/access/view.js';
+import { TABLE_PROPERTIES } from '../log/table_properties.js';
 
-/** Delta's default `delta.dataSkippingStringPrefixLength`. */
-export const STRING_PREFIX_LENGTH = 32;
-/** Delta's default `delta.dataSkippingNumIndexedCols`. */
-export const DEFAULT_NUM_INDEXED_COLS = 32;
+const STRING_PREFIX_LENGTH = TABLE_PROPERTIES.dataSkippingStringPrefixLength.default;
+const DEFAULT_NUM_INDEXED_COLS = TABLE_PROPERTIES.dataSkippingNumIndexedCols.default;
 
 export interface CollectStatsOptions {
   partitionColumns: readonly string[];

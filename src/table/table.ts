@@ -14,13 +14,13 @@ import { parseSchema, serializeSchema, isPrimitive } from '../schema/json.js';
 import { fromArrowSchema } from '../schema/arrow.js';
 import { conformToSchema } from '../schema/enforce.js';
 import { objectsToArrow } from '../schema/objects.js';
-import { writeDataFiles, type DataFileOptions } from './writer.js';
+import { writeDataFiles, type DataFileOptions, type WriteContext } from './writer.js';
 import { Scan, type ScanOptions } from './scan.js';
 import { DeltaSource, type DeltaSourceOptions } from '../streaming/source.js';
 import { evaluateMask, exprToString, parsePredicate, validateExpr, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
 import { readDataFile } from './read_file.js';
-import { columnMappingMode } from '../schema/column_mapping.js';
+import { TableProperties } from '../log/table_properties.js';
 import { filterRows } from '../schema/access/take.js';
 import { deleteRows, type DeleteMetrics } from './operations/delete.js';
 import { updateRows, type UpdateMetrics, type UpdateSpec } from './operations/update.js';
@@ -107,11 +107,13 @@ export class DeltaTable {
     for (const [k, v] of Object.entries(properties)) {
       if (typeof v !== 'string') throw new InvalidArgumentError(`table property '${k}' must be a string, got ${typeof v} ${JSON.stringify(v)}`);
     }
+    const typed = new TableProperties(properties);
+    typed.validate();
     const protocol: Protocol = protocolFor({
       timestampNtz: usesType(schema, 'timestamp_ntz'),
-      changeDataFeed: properties['delta.enableChangeDataFeed'] === 'true',
-      appendOnly: properties['delta.appendOnly'] === 'true',
-      deletionVectors: properties['delta.enableDeletionVectors'] === 'true',
+      changeDataFeed: typed.enableChangeDataFeed,
+      appendOnly: typed.appendOnly,
+      deletionVectors: typed.enableDeletionVectors,
     });
     const metadata: Metadata = {
       id: randomUUID(),
@@ -267,19 +269,13 @@ export class DeltaTable {
       if (bad >= 0) {
         throw new SchemaMismatchError(`row ${bad} of the data does not match replaceWhere '${predicateText}'; nothing was written`, undefined, bad);
       }
-      const ctx = { schema: snap.schema, partitionColumns: snap.partitionColumns };
-      readPredicate = (add: Add) => fileMayMatch(add, expr, ctx);
+      const config = snap.config;
+      readPredicate = (add: Add) => fileMayMatch(add, expr, config);
       // Files that may hold matching rows are removed; rows in them that do not match are written back.
       for (const add of snap.activeFiles()) {
-        if (!fileMayMatch(add, expr, ctx)) continue;
+        if (!fileMayMatch(add, expr, config)) continue;
         readFiles.push(add);
-        const rows = await readDataFile({
-          store: this.store,
-          add,
-          snapshotSchema: snap.schema,
-          partitionColumns: snap.partitionColumns,
-          columnMappingMode: columnMappingMode(snap.metadata),
-        });
+        const rows = await readDataFile({ store: this.store, add, config: snap.config });
         const m = evaluateMask(rows, expr, snap.schema);
         const matches = m.reduce((n, v) => n + (v ? 1 : 0), 0);
         if (matches === 0) continue;
@@ -387,7 +383,7 @@ export class DeltaTable {
     const partitionChanged = partitionBy !== undefined && JSON.stringify(partitionBy) !== JSON.stringify(snap.partitionColumns);
     if (partitionBy) validatePartitionColumns(schema, partitionBy);
     if (!schemaChanged && !partitionChanged) return { table, schema };
-    if (columnMappingMode(snap.metadata) !== 'none') {
+    if (snap.config.columnMappingMode !== 'none') {
       throw new InvalidArgumentError('schema changes on column-mapping tables are not supported by deltats yet');
     }
     const metadataAction: Metadata = {
@@ -419,8 +415,8 @@ function toArrowTable(data: WriteData, schema: StructType, schemaMode: WriteOpti
   throw new InvalidArgumentError('data must be an Arrow Table, RecordBatch(es) or an array of plain objects');
 }
 
-function writeContext(snap: Snapshot, schema: StructType, partitionBy?: string[]) {
-  return { schema, partitionColumns: partitionBy ?? snap.partitionColumns, configuration: snap.metadata.configuration ?? {} };
+function writeContext(snap: Snapshot, schema: StructType, partitionBy?: string[]): WriteContext {
+  return { schema, partitionColumns: partitionBy ?? snap.partitionColumns, properties: snap.config.properties };
 }
 
 function writeMetrics(adds: Add[], rows: number): Record<string, string> {

@@ -3,9 +3,8 @@
 import type { Add, DeletionVectorDescriptor, Remove } from '../log/actions.js';
 import { dvAbsolutePath } from '../log/deletion_vectors.js';
 import { storePathOf } from '../log/paths.js';
-import { assertWritable } from '../log/features.js';
+import { TABLE_PROPERTIES } from '../log/table_properties.js';
 import { Transaction } from '../log/transaction.js';
-import { parseIntervalMs } from '../log/checkpoint_write.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ObjectMeta, ObjectStore } from '../storage/store.js';
 import type { Snapshot } from '../log/snapshot.js';
@@ -13,13 +12,12 @@ import type { DeltaTable } from './table.js';
 import { latestOf } from './restore.js';
 import type { ProgressCallback } from './progress.js';
 
-export const DEFAULT_RETENTION_HOURS = 168;
-export const RETENTION_PROPERTY = 'delta.deletedFileRetentionDuration';
+const RETENTION_PROPERTY = TABLE_PROPERTIES.deletedFileRetentionMs.key;
 const HOUR_MS = 3_600_000;
 const DELETE_BATCH = 1000;
 
 export interface VacuumOptions {
-  /** Keep files needed by versions of the last `retentionHours` hours (default: table property or 168). */
+  /** Keep files needed by versions of the last `retentionHours` hours (default: delta.deletedFileRetentionDuration). */
   retentionHours?: number;
   /** List what would be deleted; delete nothing and commit nothing. */
   dryRun?: boolean;
@@ -41,12 +39,6 @@ export interface VacuumResult {
   version?: number;
   /** Stale temp files of failed writes deleted (or that would be), store-relative; not counted in `bytes`. */
   tempFilesDeleted: string[];
-}
-
-/** The table's configured file retention in ms (`delta.deletedFileRetentionDuration`, default 7 days). */
-export function configuredRetentionMs(configuration: Record<string, string> | undefined): number {
-  const v = configuration?.[RETENTION_PROPERTY];
-  return v === undefined ? DEFAULT_RETENTION_HOURS * HOUR_MS : parseIntervalMs(v, RETENTION_PROPERTY);
 }
 
 /**
@@ -96,9 +88,9 @@ export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Pr
   const snapshot = latest.snapshot;
   const store = latest.store;
   // PROTOCOL.md "VACUUM Protocol Check": vacuum must pass the writer protocol check on every table.
-  assertWritable(snapshot.protocol, snapshot.metadata);
+  snapshot.config.assertWritable();
 
-  const configuredMs = configuredRetentionMs(snapshot.metadata.configuration);
+  const configuredMs = snapshot.config.properties.deletedFileRetentionMs;
   const retentionMs = options.retentionHours !== undefined ? options.retentionHours * HOUR_MS : configuredMs;
   if (!(retentionMs >= 0) || !Number.isFinite(retentionMs)) {
     throw new InvalidArgumentError(`retention must be a non-negative number of hours (got ${options.retentionHours})`);

@@ -10,6 +10,7 @@ import { serializePartitionColumn, partitionPath, addPathFor } from '../schema/p
 import { collectStats } from './stats.js';
 import { takeRows } from '../schema/access/take.js';
 import { InvalidArgumentError } from '../errors.js';
+import { DEFAULT_WRITE_TARGET_FILE_SIZE, type TableProperties } from '../log/table_properties.js';
 import { ENGINE_INFO } from '../version.js';
 
 export interface DataFileOptions {
@@ -21,16 +22,16 @@ export interface DataFileOptions {
 }
 
 export interface WriteContext {
+  /** Schema of the data written (the table's, or its new one under schema evolution). */
   schema: StructType;
-  partitionColumns: string[];
-  configuration: Record<string, string>;
+  partitionColumns: readonly string[];
+  /** The table's properties: target file size and which columns get stats. */
+  properties: TableProperties;
   /** Folder under the table root the files go to (change data: '_change_data'); default the root. */
   directory?: string;
   /** File name prefix (default 'part', change data files 'cdc', as Spark names them). */
   filePrefix?: string;
 }
-
-const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
 const WRITE_CONCURRENCY = 4;
 
 /** Write `data` (columns of the table schema, in order, canonical Arrow types) as data files. */
@@ -42,7 +43,7 @@ export async function writeDataFiles(
 ): Promise<Add[]> {
   if (data.numRows === 0) return [];
   const groups = ctx.partitionColumns.length ? splitByPartition(data, ctx) : [{ values: {}, rows: data }];
-  const target = options.targetFileSize ?? (Number(ctx.configuration['delta.targetFileSize']) || DEFAULT_TARGET_FILE_SIZE);
+  const target = options.targetFileSize ?? ctx.properties.targetFileSize ?? DEFAULT_WRITE_TARGET_FILE_SIZE;
   const dataColumns = ctx.schema.fields.filter((f) => !ctx.partitionColumns.includes(f.name)).map((f) => f.name);
   const jobs: Array<{ values: Record<string, string | null>; rows: Table }> = [];
   for (const g of groups) {
@@ -86,8 +87,9 @@ async function writeOneFile(
   };
   const stats = collectStats(rows, dataSchema, {
     partitionColumns: [],
-    numIndexedCols: numIndexedCols(ctx.configuration),
-    statsColumns: ctx.configuration['delta.dataSkippingStatsColumns']?.split(',').map((s) => s.trim()),
+    numIndexedCols: ctx.properties.dataSkippingNumIndexedCols,
+    statsColumns: ctx.properties.dataSkippingStatsColumns,
+    stringPrefixLength: ctx.properties.dataSkippingStringPrefixLength,
   });
   return {
     // PROTOCOL.md "Add File and Remove File": path is a URI-encoded relative path.
@@ -98,11 +100,6 @@ async function writeOneFile(
     dataChange: true,
     stats,
   };
-}
-
-function numIndexedCols(conf: Record<string, string>): number {
-  const v = conf['delta.dataSkippingNumIndexedCols'];
-  return v === undefined ? 32 : Number(v);
 }
 
 function splitBySize(rows: Table, targetBytes: number): Table[] {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Action, Add, DomainMetadata, Metadata, Protocol, Remove, Txn } from '../../src/log/actions.js';
 import { readCheckpointFile } from '../../src/log/checkpoint_read.js';
 import { parseCommit } from '../../src/log/codec.js';
-import { parseIntervalMs, writeCheckpoint, type CheckpointState } from '../../src/log/checkpoint_write.js';
+import { writeCheckpoint, type CheckpointState } from '../../src/log/checkpoint_write.js';
 import { LAST_CHECKPOINT, classicCheckpointPath, multiPartCheckpointPath } from '../../src/log/paths.js';
 import { replayActions } from '../../src/log/replay.js';
 import { LocalStore } from '../../src/storage/local.js';
@@ -165,16 +165,6 @@ describe('writeCheckpoint', () => {
     expect(JSON.parse(readFileSync(join(dir, LAST_CHECKPOINT), 'utf8')).version).toBe(20);
     const got = byKind(await readCheckpointFile(store, classicCheckpointPath(10)));
     expect(Object.keys(got).sort()).toEqual(['metaData', 'protocol']);
-  });
-
-  it('parses retention intervals and rejects bad ones', () => {
-    expect(parseIntervalMs('interval 1 week', 'x')).toBe(7 * DAY);
-    expect(parseIntervalMs('INTERVAL 7 DAYS', 'x')).toBe(7 * DAY);
-    expect(parseIntervalMs('interval 1 day 12 hours', 'x')).toBe(1.5 * DAY);
-    expect(parseIntervalMs('30 minutes', 'x')).toBe(30 * 60_000);
-    expect(() => parseIntervalMs('one week', 'delta.deletedFileRetentionDuration')).toThrow(
-      /delta.deletedFileRetentionDuration = 'one week' is not an interval/,
-    );
   });
 });
 

@@ -1,21 +1,16 @@
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { UnsupportedFeatureError } from '../../src/errors.js';
 import {
   arrowFieldId,
-  columnMappingMode,
   fieldId,
-  logicalToPhysicalNames,
   matchField,
   partitionValueOf,
   physicalPartitionName,
   physicalPath,
   physicalSchema,
-  physicalToLogicalNames,
 } from '../../src/schema/column_mapping.js';
 import { parseSchema } from '../../src/schema/json.js';
 import type { StructType } from '../../src/schema/types.js';
-import { loadCases } from './helpers.js';
 
 const cm = (id: number, phys: string): Record<string, unknown> => ({
   'delta.columnMapping.id': id,
@@ -62,29 +57,6 @@ const LOGICAL: StructType = parseSchema(
   }),
 );
 
-describe('columnMappingMode', () => {
-  it('reads delta.columnMapping.mode, default none', () => {
-    expect(columnMappingMode({ configuration: {} })).toBe('none');
-    expect(columnMappingMode({ configuration: { 'delta.columnMapping.mode': 'name' } })).toBe('name');
-    expect(columnMappingMode({ configuration: { 'delta.columnMapping.mode': 'id' } })).toBe('id');
-    expect(columnMappingMode({ configuration: { 'delta.columnMapping.mode': 'none' } })).toBe('none');
-  });
-  it('refuses an unknown mode with UnsupportedFeatureError naming it', () => {
-    const f = (): unknown => columnMappingMode({ configuration: { 'delta.columnMapping.mode': 'magic' } });
-    expect(f).toThrow(UnsupportedFeatureError);
-    expect(f).toThrow(/columnMapping.*'magic'/);
-  });
-  it('agrees with cases.json columnMappingMode on every corpus table', () => {
-    const cases = loadCases();
-    for (const c of cases) {
-      const mode = (c as { columnMappingMode?: string }).columnMappingMode ?? 'none';
-      const configuration: Record<string, string> =
-        mode === 'none' ? {} : { 'delta.columnMapping.mode': mode };
-      expect(columnMappingMode({ configuration }), c.name).toBe(mode);
-    }
-  });
-});
-
 describe('physical names', () => {
   it('renames every field recursively through structs, arrays and maps', () => {
     const p = physicalSchema(LOGICAL, 'name');
@@ -102,16 +74,9 @@ describe('physical names', () => {
     expect(physicalSchema(LOGICAL, 'none')).toBe(LOGICAL);
   });
 
-  it('maps top-level names both ways, and nested paths', () => {
-    expect([...logicalToPhysicalNames(LOGICAL, 'id')]).toEqual([
-      ['a', 'col-a'],
-      ['s', 'col-s'],
-      ['arr', 'col-arr'],
-      ['m', 'col-m'],
-      ['legacy', 'legacy'],
-    ]);
-    expect(physicalToLogicalNames(LOGICAL, 'name').get('col-s')).toBe('s');
-    expect(logicalToPhysicalNames(LOGICAL, 'none').get('a')).toBe('a');
+  it('maps top-level names and nested paths', () => {
+    expect(LOGICAL.fields.map((f) => physicalPath(LOGICAL, [f.name], 'id'))).toEqual([['col-a'], ['col-s'], ['col-arr'], ['col-m'], ['legacy']]);
+    expect(physicalPath(LOGICAL, ['a'], 'none')).toEqual(['a']);
     expect(physicalPath(LOGICAL, ['s', 'x'], 'name')).toEqual(['col-s', 'col-x']);
     expect(physicalPath(LOGICAL, ['s', 'nope'], 'name')).toBeNull();
   });

@@ -5,6 +5,7 @@ import { parseSchema } from '../../src/schema/json.js';
 import type { StructType } from '../../src/schema/types.js';
 import { col, parsePredicate, timestampLit } from '../../src/expr/index.js';
 import { fileMayMatch, type PruningContext } from '../../src/table/pruning.js';
+import { configOf } from '../helpers/config.js';
 
 function add(stats: string | null, partitionValues: Record<string, string | null> = {}, path = 'f.parquet'): Add {
   return { path, partitionValues, size: 1, modificationTime: 0, dataChange: true, stats };
@@ -192,13 +193,14 @@ describe('partition pruning', () => {
     expect(paths('c1 < c3')).toEqual(['4', '5', '6', '_']); // partition vs data column: unknown
   });
 
-  it('uses physical names under column mapping (rs-table_with_column_mapping)', () => {
-    const cm: PruningContext = {
-      schema: parseSchema(
+  it('uses physical names under column mapping (rs-table_with_column_mapping), by the table configuration', () => {
+    const cm: PruningContext = configOf(
+      parseSchema(
         '{"type":"struct","fields":[{"name":"Company Very Short","type":"string","nullable":true,"metadata":{"delta.columnMapping.id":1,"delta.columnMapping.physicalName":"col-173b4db9-b5ad-427f-9e75-516aae37fbbb"}},{"name":"Super Name","type":"string","nullable":true,"metadata":{"delta.columnMapping.id":2,"delta.columnMapping.physicalName":"col-3877fd94-0973-4941-ac6b-646849a1ff65"}}]}',
       ),
-      partitionColumns: ['Company Very Short'],
-    };
+      ['Company Very Short'],
+      'name',
+    );
     const a = add(
       '{"numRecords":4,"minValues":{"col-3877fd94-0973-4941-ac6b-646849a1ff65":"Anthony Johnson"},"maxValues":{"col-3877fd94-0973-4941-ac6b-646849a1ff65":"Stephanie Mcgrath"},"nullCount":{"col-3877fd94-0973-4941-ac6b-646849a1ff65":0}}',
       { 'col-173b4db9-b5ad-427f-9e75-516aae37fbbb': 'BMS' },

@@ -7,13 +7,13 @@ import { canonicalLines, canonicalLinesFromJson } from '../../conformance/canoni
 import { DataFileNotFoundError, InvalidArgumentError, ProtocolError } from '../../src/errors.js';
 import { fileKey, type Add, type Metadata } from '../../src/log/actions.js';
 import { toArrowType } from '../../src/schema/arrow.js';
-import { columnMappingMode } from '../../src/schema/column_mapping.js';
 import { parseSchema } from '../../src/schema/json.js';
 import type { StructType } from '../../src/schema/types.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { writeParquet } from '../../src/storage/parquet.js';
 import { readDataFile } from '../../src/table/read_file.js';
 import { CONFORMANCE_DIR, HAVE_CONFORMANCE, loadCases } from '../schema/helpers.js';
+import { configOf, configOfMetadata } from '../helpers/config.js';
 
 interface Replayed {
   adds: Add[];
@@ -47,9 +47,7 @@ async function readTable(table: string, version?: number, columns?: string[]): P
       readDataFile({
         store,
         add,
-        snapshotSchema: schema,
-        partitionColumns: metadata.partitionColumns,
-        columnMappingMode: columnMappingMode(metadata),
+        config: configOfMetadata(metadata),
         columns,
       }),
     ),
@@ -148,9 +146,7 @@ describe.skipIf(!HAVE_CONFORMANCE)('readDataFile on conformance tables (rows equ
     const err = await readDataFile({
       store,
       add,
-      snapshotSchema: schema,
-      partitionColumns: metadata.partitionColumns,
-      columnMappingMode: 'none',
+      config: configOf(schema, metadata.partitionColumns),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataFileNotFoundError);
     expect((err as Error).message).toContain('part-00000-gone.snappy.parquet');
@@ -197,7 +193,7 @@ describe('readDataFile (synthetic)', () => {
 
   it('decodes URI-encoded paths, fills missing columns with nulls and materializes partition values', async () => {
     const { store, add } = await setup();
-    const t = await readDataFile({ store, add, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' });
+    const t = await readDataFile({ store, add, config: configOf(schema, ['p'], 'none') });
     expect(t.schema.fields.map((f) => f.name)).toEqual(['id', 'p', 'added']);
     expect(t.toArray().map((r) => r.toJSON())).toEqual([
       { id: 1n, p: Date.UTC(2024, 0, 2), added: null },
@@ -209,7 +205,7 @@ describe('readDataFile (synthetic)', () => {
   it('reads absolute file:// paths under the table root', async () => {
     const { store, add } = await setup();
     const abs = { ...add, path: `${store.uri}/${add.path}` };
-    const t = await readDataFile({ store, add: abs, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' });
+    const t = await readDataFile({ store, add: abs, config: configOf(schema, ['p'], 'none') });
     expect(t.numRows).toBe(3);
   });
 
@@ -217,10 +213,10 @@ describe('readDataFile (synthetic)', () => {
     const { store, add } = await setup();
     const bad = { ...add, partitionValues: { p: 'not-a-date' } };
     await expect(
-      readDataFile({ store, add: bad, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' }),
+      readDataFile({ store, add: bad, config: configOf(schema, ['p'], 'none') }),
     ).rejects.toThrow(ProtocolError);
     await expect(
-      readDataFile({ store, add: bad, snapshotSchema: schema, partitionColumns: ['p'], columnMappingMode: 'none' }),
+      readDataFile({ store, add: bad, config: configOf(schema, ['p'], 'none') }),
     ).rejects.toThrow(/"not-a-date" of column 'p'.*part%201%25/);
   });
 
@@ -230,7 +226,7 @@ describe('readDataFile (synthetic)', () => {
       JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'boolean', nullable: true, metadata: {} }] }),
     );
     await expect(
-      readDataFile({ store, add, snapshotSchema: s2, partitionColumns: [], columnMappingMode: 'none' }),
+      readDataFile({ store, add, config: configOf(s2, [], 'none') }),
     ).rejects.toThrow(/part%201%25.*column 'id'/);
   });
 });
@@ -295,21 +291,21 @@ describe('readDataFile column mapping by field id (synthetic)', () => {
 
   it('resolves top-level and nested columns by Parquet field id, and ids missing from the file as nulls', async () => {
     const { store, add } = await file(true);
-    const t = await readDataFile({ store, add, snapshotSchema: logical, partitionColumns: [], columnMappingMode: 'id' });
+    const t = await readDataFile({ store, add, config: configOf(logical, [], 'id') });
     expect(t.schema.fields.map((f) => f.name)).toEqual(['a', 's', 'gone']);
     expect(t.toArray().map((r) => JSON.parse(JSON.stringify(r.toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))))).toEqual([
       { a: '10', s: { x: 3 }, gone: null },
       { a: '20', s: { x: 4 }, gone: null },
     ]);
     // In 'name' mode the same file has none of the physical names except col-gone.
-    const byName = await readDataFile({ store, add, snapshotSchema: logical, partitionColumns: [], columnMappingMode: 'name' });
+    const byName = await readDataFile({ store, add, config: configOf(logical, [], 'name') });
     expect(byName.getChild('a')!.get(0)).toBeNull();
     expect(byName.getChild('gone')!.get(1)).toBe('q');
   });
 
   it('falls back to physical names when the file carries no field ids', async () => {
     const { store, add } = await file(false);
-    const t = await readDataFile({ store, add, snapshotSchema: logical, partitionColumns: [], columnMappingMode: 'id' });
+    const t = await readDataFile({ store, add, config: configOf(logical, [], 'id') });
     expect(t.getChild('a')!.toArray()).toEqual(BigInt64Array.from([10n, 20n]));
     expect(t.getChild('s')!.get(1)!.toJSON()).toEqual({ x: 4 });
     expect(t.getChild('gone')!.get(0)).toBe('p');

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeltaTable } from '../../src/table/table.js';
-import { configuredRetentionMs, isHiddenPath, vacuum } from '../../src/table/vacuum.js';
+import { isHiddenPath, vacuum } from '../../src/table/vacuum.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
@@ -43,13 +43,6 @@ describe('vacuum', () => {
     expect(isHiddenPath('p=a/part-1.parquet')).toBe(false);
     expect(isHiddenPath('_p=a/part-1.parquet')).toBe(false); // a partition folder of a column named _p
     expect(isHiddenPath('deletion_vector_0c6c.bin')).toBe(false);
-  });
-
-  it('configured retention: default 7 days, delta.deletedFileRetentionDuration intervals', () => {
-    expect(configuredRetentionMs({})).toBe(168 * 3600_000);
-    expect(configuredRetentionMs({ 'delta.deletedFileRetentionDuration': 'interval 2 days' })).toBe(48 * 3600_000);
-    expect(configuredRetentionMs({ 'delta.deletedFileRetentionDuration': 'interval 1 week' })).toBe(168 * 3600_000);
-    expect(() => configuredRetentionMs({ 'delta.deletedFileRetentionDuration': 'soon' })).toThrow(/delta\.deletedFileRetentionDuration/);
   });
 
   it('refuses a retention below the configured one unless forced', async () => {

@@ -7,12 +7,10 @@ import type { StructType } from '../../schema/types.js';
 import { buildData } from '../../schema/vectors.js';
 import { dvAbsolutePath, readDeletionVector } from '../../log/deletion_vectors.js';
 import { writeDeletionVector } from '../../log/deletion_vector_write.js';
-import { hasFeature } from '../../log/features.js';
 import { storePathOf } from '../../log/paths.js';
 import type { Snapshot } from '../../log/snapshot.js';
 import { Transaction, type CommitResult, type TransactionOptions } from '../../log/transaction.js';
 import { toArrowSchema } from '../../schema/arrow.js';
-import { columnMappingMode } from '../../schema/column_mapping.js';
 import { filterRows, takeRows } from '../../schema/access/take.js';
 import { CommitOutcomeUnknownError, ProtocolError } from '../../errors.js';
 import { readDataFile } from '../read_file.js';
@@ -37,9 +35,7 @@ export async function readCandidateFile(snapshot: Snapshot, add: Add): Promise<C
   const all = await readDataFile({
     store: snapshot.store,
     add: { ...add, deletionVector: null },
-    snapshotSchema: snapshot.schema,
-    partitionColumns: snapshot.partitionColumns,
-    columnMappingMode: columnMappingMode(snapshot.metadata),
+    config: snapshot.config,
   });
   const n = all.numRows;
   if (!add.deletionVector) {
@@ -65,7 +61,7 @@ export interface ChangePiece {
 
 /** Whether DML must write change data files: delta.enableChangeDataFeed=true (PROTOCOL.md "Change Data Files"). */
 export function writesChangeData(snapshot: Snapshot): boolean {
-  return snapshot.metadata.configuration?.['delta.enableChangeDataFeed'] === 'true';
+  return snapshot.config.changeDataFeedEnabled;
 }
 
 export interface FileActionMetrics {
@@ -92,7 +88,7 @@ export interface FileActions {
 
 /** Whether DML on this table marks rows in deletion vectors (property on and the feature in the protocol). */
 export function usesDeletionVectors(snapshot: Snapshot): boolean {
-  return snapshot.metadata.configuration?.['delta.enableDeletionVectors'] === 'true' && hasFeature(snapshot.protocol, 'deletionVectors');
+  return snapshot.config.deletionVectorsEnabled;
 }
 
 /** Every table of `parts` with the canonical Arrow schema of the table, as one table (batches kept). */
@@ -165,7 +161,7 @@ export async function fileActions(
     }
     toWrite.push(...newRows);
     const data = concatRows(snapshot, toWrite);
-    const ctx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, configuration: snapshot.metadata.configuration ?? {} };
+    const ctx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, properties: snapshot.config.properties };
     const written = await writeDataFiles(snapshot.store, data, ctx, options);
     for (const a of written) out.written.push(storePathOf(snapshot.store, a.path));
     out.adds.push(...written);
@@ -207,7 +203,7 @@ async function writeChangeData(snapshot: Snapshot, pieces: readonly ChangePiece[
   const ctx = {
     schema,
     partitionColumns: snapshot.partitionColumns,
-    configuration: snapshot.metadata.configuration ?? {},
+    properties: snapshot.config.properties,
     directory: '_change_data',
     filePrefix: 'cdc',
   };
