@@ -1,13 +1,47 @@
 // `deltats cat <uri>`: print rows (optionally a version, a filter, some columns, a limit) as a table, JSON lines or CSV.
 // Output formatting only; reading is table.scan().
 import { InvalidArgumentError } from '../errors.js';
-import type { Command } from './command.js';
+import type { Command, CommandContext, OptionValues } from './command.js';
 import { TIME_TRAVEL_OPTIONS, intOption, listOption, openTable, stringOption, timeTravelOptions } from './command.js';
 import { cellText, csvField, plainRows, renderTable, toJson, type Plain } from './format.js';
-import { Table } from 'apache-arrow';
+import { RecordBatch, Table } from 'apache-arrow';
+import type { StructType } from '../schema/types.js';
 
-const FORMATS = ['table', 'jsonl', 'csv'] as const;
-type Format = (typeof FORMATS)[number];
+export const FORMATS = ['table', 'jsonl', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** --format F (or jsonl with --json, else table), checked. */
+export function formatOption(values: OptionValues, json: boolean): Format {
+  const fmtText = stringOption(values, 'format');
+  if (fmtText !== undefined && !(FORMATS as readonly string[]).includes(fmtText)) {
+    throw new InvalidArgumentError(`--format must be one of ${FORMATS.join(', ')} (got '${fmtText}')`);
+  }
+  return (fmtText as Format | undefined) ?? (json ? 'jsonl' : 'table');
+}
+
+/** Print batches of `schema` as a table, JSON lines or CSV (streamed except the table); the number of rows. */
+export async function printRows(batches: AsyncIterable<RecordBatch>, schema: StructType, format: Format, ctx: CommandContext): Promise<number> {
+  const names = schema.fields.map((f) => f.name);
+  let n = 0;
+  if (format === 'table') {
+    const rows: string[][] = [];
+    for await (const batch of batches) {
+      for (const r of plainRows(new Table([batch]), schema)) rows.push(names.map((c) => cellText(r[c] ?? null)));
+    }
+    await ctx.out.line(renderTable(names, rows));
+    return rows.length;
+  }
+  if (format === 'csv') await ctx.out.line(names.map((c) => csvField(c)).join(','));
+  for await (const batch of batches) {
+    const lines: string[] = [];
+    for (const r of plainRows(new Table([batch]), schema)) {
+      lines.push(format === 'jsonl' ? toJson(r) : names.map((c) => csvField((r[c] ?? null) as Plain)).join(','));
+    }
+    n += lines.length;
+    if (lines.length) await ctx.out.write(`${lines.join('\n')}\n`);
+  }
+  return n;
+}
 
 export const catCommand: Command = {
   name: 'cat',
@@ -35,32 +69,11 @@ export const catCommand: Command = {
   },
   positionals: ['uri'],
   async run({ values, positionals }, ctx) {
-    const fmtText = stringOption(values, 'format');
-    if (fmtText !== undefined && !(FORMATS as readonly string[]).includes(fmtText)) {
-      throw new InvalidArgumentError(`--format must be one of ${FORMATS.join(', ')} (got '${fmtText}')`);
-    }
-    const format: Format = (fmtText as Format | undefined) ?? (ctx.json ? 'jsonl' : 'table');
+    const format = formatOption(values, ctx.json);
     const limit = intOption(values, 'limit');
     const table = await openTable(positionals[0]!, ctx, timeTravelOptions(values));
     const scan = table.scan({ columns: listOption(values, 'columns'), filter: stringOption(values, 'where'), limit });
-    const schema = scan.outputSchema();
-    const names = schema.fields.map((f) => f.name);
-    if (format === 'table') {
-      const rows: string[][] = [];
-      for await (const batch of scan) {
-        for (const r of plainRows(new Table([batch]), schema)) rows.push(names.map((n) => cellText(r[n] ?? null)));
-      }
-      await ctx.out.line(renderTable(names, rows));
-      await ctx.out.line(`(${rows.length} row${rows.length === 1 ? '' : 's'}, version ${table.version})`);
-      return;
-    }
-    if (format === 'csv') await ctx.out.line(names.map((n) => csvField(n)).join(','));
-    for await (const batch of scan) {
-      const lines: string[] = [];
-      for (const r of plainRows(new Table([batch]), schema)) {
-        lines.push(format === 'jsonl' ? toJson(r) : names.map((n) => csvField((r[n] ?? null) as Plain)).join(','));
-      }
-      if (lines.length) await ctx.out.write(`${lines.join('\n')}\n`);
-    }
+    const n = await printRows(scan, scan.outputSchema(), format, ctx);
+    if (format === 'table') await ctx.out.line(`(${n} row${n === 1 ? '' : 's'}, version ${table.version})`);
   },
 };

@@ -2,15 +2,15 @@
 // (partition pruning + stats skipping); touched files are rewritten or get deletion vectors (dml_files.ts).
 import type { Add } from '../../log/actions.js';
 import type { Snapshot } from '../../log/snapshot.js';
-import { TRUE, compilePredicate, exprToString, parsePredicate, type Expr } from '../../expr/index.js';
+import { TRUE, compilePredicate, exprToString, parsePredicate, referencedColumnPaths, resolveColumn, type Expr } from '../../expr/index.js';
 import { filterRows } from '../../schema/access/take.js';
 import { fileMayMatch } from '../pruning.js';
 import {
-  commitDml,
   fileActions,
-  metricStrings,
+  fileMetrics,
+  finishDml,
   readCandidateFile,
-  txnActions,
+  usesDeletionVectors,
   writesChangeData,
   type ChangePiece,
   type DmlCommitted,
@@ -47,8 +47,13 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
   const cdf = writesChangeData(snapshot);
   const changeData: ChangePiece[] = [];
   let numDeletedRows = 0;
+  // With deletion vectors and no change data to write, only the predicate's columns are needed.
+  const columns =
+    usesDeletionVectors(snapshot) && !cdf
+      ? [...new Set((expr ? referencedColumnPaths(expr) : []).map((p) => resolveColumn(snapshot.schema, p)!.path[0]!))]
+      : undefined;
   for (const add of candidates) {
-    const file = await readCandidateFile(snapshot, add);
+    const file = await readCandidateFile(snapshot, add, columns);
     let drop: Uint8Array;
     if (compiled) {
       drop = compiled.truth(file.rows);
@@ -65,39 +70,23 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
   const scanned = Date.now();
   const files = await fileActions(snapshot, changes, [], options, changeData);
   const metrics: DeleteMetrics = {
-    numRemovedFiles: files.metrics.numRemovedFiles,
-    numAddedFiles: files.metrics.numAddedFiles,
+    ...fileMetrics(files.metrics),
     numDeletedRows,
-    numCopiedRows: files.metrics.numCopiedRows,
-    numAddedChangeFiles: files.metrics.numAddedChangeFiles,
-    numRemovedBytes: files.metrics.numRemovedBytes,
-    numAddedBytes: files.metrics.numAddedBytes,
-    numDeletionVectorsAdded: files.metrics.numDeletionVectorsAdded,
-    numDeletionVectorsRemoved: files.metrics.numDeletionVectorsRemoved,
-    numDeletionVectorsUpdated: files.metrics.numDeletionVectorsUpdated,
     executionTimeMs: 0,
     scanTimeMs: scanned - start,
     rewriteTimeMs: Date.now() - scanned,
   };
-  // Spark skips empty commits: nothing deleted, nothing written.
-  if (files.actions.length === 0 && !options.txn) {
-    metrics.executionTimeMs = Date.now() - start;
-    return { result: { version: snapshot.version, metrics }, snapshot };
-  }
-  metrics.executionTimeMs = Date.now() - start;
-  const res = await commitDml(
+  return finishDml(
     snapshot,
-    [...txnActions(options), ...files.actions],
+    files,
+    options,
     {
       operation: 'DELETE',
       operationParameters: { predicate: JSON.stringify(expr ? [exprToString(expr)] : []) },
-      operationMetrics: metricStrings(metrics),
       readPredicate: expr ? mayMatch : 'all',
       readFiles: candidates,
-      commitInfo: options.commitInfo,
-      maxRetries: options.maxRetries,
     },
-    files.written,
+    metrics,
+    start,
   );
-  return { result: { version: res.version, metrics }, snapshot: res.snapshot };
 }

@@ -30,12 +30,16 @@ export interface CandidateFile {
   deleted: readonly number[];
 }
 
-/** Read one active file of `snapshot` for a DML operation. */
-export async function readCandidateFile(snapshot: Snapshot, add: Add): Promise<CandidateFile> {
+/**
+ * Read one active file of `snapshot` for a DML operation: every column, or only `columns` (top-level names) when the
+ * operation needs no more (a deletion-vector DELETE only evaluates its predicate).
+ */
+export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: string[]): Promise<CandidateFile> {
   const all = await readDataFile({
     store: snapshot.store,
     add: { ...add, deletionVector: null },
     config: snapshot.config,
+    columns,
   });
   const n = all.numRows;
   if (!add.deletionVector) {
@@ -251,7 +255,7 @@ function looseStats(stats: string | null | undefined): string | null | undefined
 }
 
 /** Commit a DML operation's actions; objects it wrote are deleted when the commit is known not to have landed. */
-export async function commitDml(
+async function commitDml(
   snapshot: Snapshot,
   actions: Action[],
   options: TransactionOptions,
@@ -275,7 +279,7 @@ async function deleteObjects(snapshot: Snapshot, paths: readonly string[]): Prom
 }
 
 /** Metrics as Spark writes them in commitInfo.operationMetrics (every value a string). */
-export function metricStrings(metrics: object): Record<string, string> {
+function metricStrings(metrics: object): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(metrics)) out[k] = String(v);
   return out;
@@ -303,6 +307,52 @@ export interface DmlCommitted<M> {
   snapshot: Snapshot;
 }
 
-export function txnActions(options: DmlOptions): Action[] {
+/** The file metrics DELETE and UPDATE report (Spark's names). */
+export function fileMetrics(m: FileActionMetrics) {
+  return {
+    numRemovedFiles: m.numRemovedFiles,
+    numAddedFiles: m.numAddedFiles,
+    numCopiedRows: m.numCopiedRows,
+    numAddedChangeFiles: m.numAddedChangeFiles,
+    numRemovedBytes: m.numRemovedBytes,
+    numAddedBytes: m.numAddedBytes,
+    numDeletionVectorsAdded: m.numDeletionVectorsAdded,
+    numDeletionVectorsRemoved: m.numDeletionVectorsRemoved,
+    numDeletionVectorsUpdated: m.numDeletionVectorsUpdated,
+  };
+}
+
+/** What a DML commit says about itself: commitInfo operation and parameters, and its read set for conflicts. */
+export interface DmlCommit {
+  operation: 'DELETE' | 'UPDATE' | 'MERGE';
+  operationParameters: Record<string, unknown>;
+  readPredicate: 'all' | ((add: Add) => boolean);
+  readFiles: Add[];
+}
+
+/**
+ * Commit a DML operation's file actions with its metrics (executionTimeMs measured from `start`). Like Spark, a
+ * change that touched nothing is not committed (unless it carries a txn to record): the read version is returned.
+ */
+export async function finishDml<M extends { executionTimeMs: number }>(
+  snapshot: Snapshot,
+  files: FileActions,
+  options: DmlOptions,
+  commit: DmlCommit,
+  metrics: M,
+  start: number,
+): Promise<DmlCommitted<M>> {
+  metrics.executionTimeMs = Date.now() - start;
+  if (files.actions.length === 0 && !options.txn) return { result: { version: snapshot.version, metrics }, snapshot };
+  const res = await commitDml(
+    snapshot,
+    [...txnActions(options), ...files.actions],
+    { ...commit, operationMetrics: metricStrings(metrics), commitInfo: options.commitInfo, maxRetries: options.maxRetries },
+    files.written,
+  );
+  return { result: { version: res.version, metrics }, snapshot: res.snapshot };
+}
+
+function txnActions(options: DmlOptions): Action[] {
   return options.txn ? [{ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: Date.now() } }] : [];
 }

@@ -26,12 +26,10 @@ import type { DataType, StructType } from '../../schema/types.js';
 import { fileMayMatch } from '../pruning.js';
 import { buildRows, compileAssignment, keepColumn, targetField } from './assignment.js';
 import {
-  commitDml,
   concatRows,
   fileActions,
-  metricStrings,
+  finishDml,
   readCandidateFile,
-  txnActions,
   writesChangeData,
   type CandidateFile,
   type ChangePiece,
@@ -324,8 +322,6 @@ export async function mergeRows(
   m.numTargetDeletionVectorsRemoved = fa.metrics.numDeletionVectorsRemoved;
   m.numTargetDeletionVectorsUpdated = fa.metrics.numDeletionVectorsUpdated;
   m.numTargetChangeFilesAdded = fa.metrics.numAddedChangeFiles;
-  m.executionTimeMs = Date.now() - start;
-  if (fa.actions.length === 0 && !dmlOptions.txn) return { result: { version: snapshot.version, metrics: m }, snapshot };
   const describe = (cs: Compiled[]): string =>
     JSON.stringify(
       cs.map((c) => ({
@@ -333,9 +329,10 @@ export async function mergeRows(
         actionType: actionType(c.clause),
       })),
     );
-  const res = await commitDml(
+  return finishDml(
     snapshot,
-    [...txnActions(dmlOptions), ...fa.actions],
+    fa,
+    dmlOptions,
     {
       operation: 'MERGE',
       operationParameters: {
@@ -344,15 +341,12 @@ export async function mergeRows(
         notMatchedPredicates: describe(notMatched),
         notMatchedBySourcePredicates: describe(bySource),
       },
-      operationMetrics: metricStrings(m),
       readPredicate: pruning ? mayMatch : 'all',
       readFiles: candidates,
-      commitInfo: dmlOptions.commitInfo,
-      maxRetries: dmlOptions.maxRetries,
     },
-    fa.written,
+    m,
+    start,
   );
-  return { result: { version: res.version, metrics: m }, snapshot: res.snapshot };
 }
 
 /** Spark's rule: among the clauses of one kind (matched / not matched / not matched by source) only the last may omit its condition. */

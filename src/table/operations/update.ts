@@ -9,11 +9,10 @@ import type { Table } from 'apache-arrow';
 import { fileMayMatch } from '../pruning.js';
 import { buildRows, compileAssignment, keepColumn, targetField } from './assignment.js';
 import {
-  commitDml,
   fileActions,
-  metricStrings,
+  fileMetrics,
+  finishDml,
   readCandidateFile,
-  txnActions,
   writesChangeData,
   type ChangePiece,
   type DmlCommitted,
@@ -92,35 +91,23 @@ export async function updateRows(snapshot: Snapshot, spec: UpdateSpec, options: 
   const scanned = Date.now();
   const files = await fileActions(snapshot, changes, updated, options, changeData);
   const metrics: UpdateMetrics = {
-    numRemovedFiles: files.metrics.numRemovedFiles,
-    numAddedFiles: files.metrics.numAddedFiles,
+    ...fileMetrics(files.metrics),
     numUpdatedRows,
-    numCopiedRows: files.metrics.numCopiedRows,
-    numAddedChangeFiles: files.metrics.numAddedChangeFiles,
-    numRemovedBytes: files.metrics.numRemovedBytes,
-    numAddedBytes: files.metrics.numAddedBytes,
-    numDeletionVectorsAdded: files.metrics.numDeletionVectorsAdded,
-    numDeletionVectorsRemoved: files.metrics.numDeletionVectorsRemoved,
-    numDeletionVectorsUpdated: files.metrics.numDeletionVectorsUpdated,
     executionTimeMs: 0,
     scanTimeMs: scanned - start,
     rewriteTimeMs: Date.now() - scanned,
   };
-  metrics.executionTimeMs = Date.now() - start;
-  if (files.actions.length === 0 && !options.txn) return { result: { version: snapshot.version, metrics }, snapshot };
-  const res = await commitDml(
+  return finishDml(
     snapshot,
-    [...txnActions(options), ...files.actions],
+    files,
+    options,
     {
       operation: 'UPDATE',
       operationParameters: { predicate: JSON.stringify(where ? [exprToString(where)] : []) },
-      operationMetrics: metricStrings(metrics),
       readPredicate: where ? mayMatch : 'all',
       readFiles: candidates,
-      commitInfo: options.commitInfo,
-      maxRetries: options.maxRetries,
     },
-    files.written,
+    metrics,
+    start,
   );
-  return { result: { version: res.version, metrics }, snapshot: res.snapshot };
 }

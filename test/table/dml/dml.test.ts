@@ -48,6 +48,18 @@ function actions(dir: string, version: number): Array<Record<string, Record<stri
     .map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
 }
 
+/** The table at `dir` through a store that records every Parquet file read. */
+async function countingReads(dir: string): Promise<{ read: string[]; h: DeltaTable }> {
+  const store = new LocalStore(dir);
+  const read: string[] = [];
+  const counting = Object.create(store) as LocalStore;
+  counting.get = async (path: string) => {
+    if (path.endsWith('.parquet')) read.push(path);
+    return store.get(path);
+  };
+  return { read, h: await DeltaTable.openStore(counting) };
+}
+
 async function table(opts: { dv?: boolean; partitioned?: boolean; rows?: number; properties?: Record<string, string> } = {}) {
   const dir = tempDir('dml-');
   const properties: Record<string, string> = { ...(opts.properties ?? {}) };
@@ -105,14 +117,7 @@ describe('DELETE', () => {
   it('reads only files that may match: partition pruning and stats skipping', async () => {
     const { dir, t } = await table({ partitioned: true, rows: 3 });
     for (let k = 1; k < 4; k++) await t.append(Array.from({ length: 3 }, (_, i) => ({ id: BigInt(k * 100 + i), p: ['a', 'b', 'c'][i], v: 1, s: 'x' })));
-    const store = new LocalStore(dir);
-    const read: string[] = [];
-    const counting = Object.create(store) as LocalStore;
-    counting.get = async (path: string) => {
-      if (path.endsWith('.parquet')) read.push(path);
-      return store.get(path);
-    };
-    const h = await DeltaTable.openStore(counting);
+    const { read, h } = await countingReads(dir);
     await h.delete("p = 'b'");
     expect(read.length).toBe(4);
     expect(read.every((p) => p.startsWith('p=b/'))).toBe(true);
@@ -252,14 +257,7 @@ describe('MERGE', () => {
   it('reads only target files the source keys may match', async () => {
     const { dir, t } = await table({ rows: 10 });
     for (let k = 1; k < 5; k++) await t.append(Array.from({ length: 10 }, (_, i) => ({ id: BigInt(k * 100 + i), p: 'a', v: 1, s: 'x' })));
-    const store = new LocalStore(dir);
-    const read: string[] = [];
-    const counting = Object.create(store) as LocalStore;
-    counting.get = async (path: string) => {
-      if (path.endsWith('.parquet')) read.push(path);
-      return store.get(path);
-    };
-    const h = await DeltaTable.openStore(counting);
+    const { read, h } = await countingReads(dir);
     const res = await h.merge([{ id: 203n, v: 9 }, { id: 999n, v: 9 }], { on: 'target.id = source.id' }).whenMatchedUpdate({ set: { v: 'source.v' } }).whenNotMatchedInsert({ values: { id: 'source.id', v: 'source.v' } }).execute();
     expect(res.metrics).toMatchObject({ numTargetRowsUpdated: 1, numTargetRowsInserted: 1 });
     expect(read).toHaveLength(1);
