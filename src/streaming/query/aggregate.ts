@@ -147,9 +147,11 @@ function avgAcc(type: SqlType): Accumulator {
     init: () => [zero, 0],
     add: (s, v) => {
       if (v === null) return s;
-      const [t, n] = s as [number | bigint, number];
-      const x = exact ? (t as bigint) + (typeof v === 'bigint' ? v : BigInt(v as number)) : (t as number) + (v as number);
-      return [x, n + 1];
+      // In place: the state array belongs to this group only.
+      const st = s as [number | bigint, number];
+      st[0] = exact ? (st[0] as bigint) + (typeof v === 'bigint' ? v : BigInt(v as number)) : (st[0] as number) + (v as number);
+      st[1]++;
+      return st;
     },
     merge: (a, b) => {
       const [ta, na] = a as [number | bigint, number];

@@ -52,6 +52,7 @@ interface SavedState {
 }
 
 const SEQ_ROWS = 2 ** 32;
+const NO_KEYS: Value[] = [];
 
 export class StreamingAggregation implements StatefulStage {
   readonly outputSchema: StructType;
@@ -232,13 +233,14 @@ export class StreamingAggregation implements StatefulStage {
         }
         t = wm; // Stream Analytics' 'adjust': a late event counts at the watermark
       }
-      const keys = keyCols.map((c) => c[i]!);
+      const keys = keyCols.length === 0 ? NO_KEYS : keyCols.length === 1 ? [keyCols[0]![i]!] : keyCols.map((c) => c[i]!);
+      const kt = keyText(keys);
       const seq = seqBase + i;
       const fold = (accs: AccState[]): void => {
         for (let a = 0; a < accs.length; a++) accs[a] = this.accs[a]!.add(accs[a]!, inputs[a]?.[i] ?? null, t, seq);
       };
       if (!w) {
-        const k = groupKey(0, keys);
+        const k = `0|${kt}`;
         let g = this.groups.get(k);
         if (!g) this.groups.set(k, (g = { start: 0, end: 0, closeAt: Infinity, keys, accs: this.initAccs() }));
         fold(g.accs);
@@ -247,7 +249,7 @@ export class StreamingAggregation implements StatefulStage {
         this.foldSession(w, keys, t, fold, changedSessions);
       } else {
         forEachWindow(w, t, (start, end, closeAt) => {
-          const k = groupKey(start, keys);
+          const k = `${start}|${kt}`;
           let g = this.groups.get(k);
           if (!g) this.groups.set(k, (g = { start, end, closeAt, keys, accs: this.initAccs() }));
           fold(g.accs);
@@ -341,8 +343,18 @@ function exprName(k: FrameExpr): string {
   return exprToString(k.expr);
 }
 
-function keyText(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'string' ? `s${x}` : x));
+/** An exact text key of group-key values (type-tagged, strings length-prefixed): equal text iff equal values. */
+function keyText(keys: readonly Value[]): string {
+  let out = '';
+  for (const v of keys) {
+    if (v === null) out += 'N;';
+    else if (typeof v === 'string') out += `s${v.length}:${v};`;
+    else if (typeof v === 'bigint') out += `b${v};`;
+    else if (typeof v === 'number') out += `n${v};`;
+    else if (typeof v === 'boolean') out += v ? 'T;' : 'F;';
+    else out += `j${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x))};`;
+  }
+  return out;
 }
 
 function groupKey(start: number, keys: Value[]): string {
