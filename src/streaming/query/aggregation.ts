@@ -66,6 +66,8 @@ export class StreamingAggregation implements StatefulStage {
   private watermarkUs: number | null = null;
   private maxEventUs: number | null = null;
   private lastDropped = 0;
+  /** The watermark the last batch ran with (progress reports it, as Spark's eventTime.watermark). */
+  private batchWatermarkUs: number | null = null;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -166,6 +168,7 @@ export class StreamingAggregation implements StatefulStage {
 
   async process(data: arrow.Table | null, batchId: number): Promise<arrow.Table> {
     const wm = this.watermarkUs;
+    this.batchWatermarkUs = wm;
     const changed = new Set<string>();
     const changedSessions = new Set<string>();
     let dropped = 0;
@@ -202,7 +205,7 @@ export class StreamingAggregation implements StatefulStage {
     let n = this.groups.size;
     for (const sk of this.sessions.values()) n += sk.sessions.length;
     return {
-      watermarkMs: this.watermarkUs === null ? undefined : Math.floor(this.watermarkUs / 1000),
+      watermarkMs: this.batchWatermarkUs === null ? undefined : Math.floor(this.batchWatermarkUs / 1000),
       numStateRows: n,
       numRowsDroppedByWatermark: this.lastDropped,
     };

@@ -4,6 +4,7 @@ import type { StructType } from '../../../src/schema/types.js';
 import { fromArrowSchema } from '../../../src/schema/arrow.js';
 import { frameOf } from '../../../src/streaming/query/frame.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { avg, count, countDistinct, first, last, max, min, sum, type StreamQuery, type WindowSpec } from '../../../src/index.js';
 import type { Ev, ModelRow } from './model.js';
 
 export const eventSchema: StructType = {
@@ -65,4 +66,15 @@ export function asSink(rows: ModelRow[], windowed = true): Record<string, unknow
       d: r.d,
     })),
   );
+}
+
+/** The query every model test runs: watermark 5 s, a filter, a computed column, window + sensor, nine aggregates. */
+export function sensorQuery(src: DeltaTable, spec: WindowSpec): StreamQuery {
+  return src
+    .stream({ startingVersion: 0, maxFilesPerTrigger: 1 })
+    .withWatermark('ts', '5 seconds')
+    .where("sensor != 's9'")
+    .withColumn('temp2', 'temp * 2')
+    .groupBy(spec, 'sensor')
+    .agg({ n: count(), c: count('temp'), s: sum('temp'), a: avg('temp'), mn: min('temp'), mx2: max('temp2'), f: first('temp'), l: last('temp'), d: countDistinct('temp') });
 }

@@ -41,7 +41,7 @@ describe('bad input is refused before the query starts', () => {
     const s = () => src.table.stream({ startingVersion: 0 });
     const dir = tempDir('bad-');
     const opts = { checkpointLocation: path.join(dir, 'ckpt'), trigger: { availableNow: true } as const };
-    const refused: [() => Promise<unknown>, RegExp, typeof InvalidArgumentError][] = [
+    const refused: [() => Promise<unknown>, RegExp, new (...args: never[]) => Error][] = [
       [() => s().where('nope > 1').writeTo(path.join(dir, 'out'), opts), /where: .*nope/i, ExpressionError],
       [() => s().withColumn('x', 'temp + nope').writeTo(path.join(dir, 'out'), opts), /withColumn 'x'.*nope/, ExpressionError],
       [() => s().select('nope').writeTo(path.join(dir, 'out'), opts), /select: unknown column 'nope'/, ExpressionError],

@@ -1,18 +1,13 @@
 // Child process for streaming-query crash tests: runs the tumbling-window query (bronze -> silver, append mode)
 // with availableNow. Usage: node --import tsx query_worker.ts <bronze> <silver> <checkpoint> (the test bundles it)
 // Prints one JSON line per batch, then "done"; errors go to stderr with exit code 1.
-import { DeltaTable, avg, count, countDistinct, first, last, max, min, sum, tumblingWindow } from '../../../src/index.js';
+import { DeltaTable, tumblingWindow } from '../../../src/index.js';
+import { sensorQuery } from './helpers.js';
 
 const [bronzeUri, silverUri, checkpoint] = process.argv.slice(2);
 try {
   const bronze = await DeltaTable.open(bronzeUri!);
-  const res = await bronze
-    .stream({ startingVersion: 0, maxFilesPerTrigger: 1 })
-    .withWatermark('ts', '5 seconds')
-    .where("sensor != 's9'")
-    .withColumn('temp2', 'temp * 2')
-    .groupBy(tumblingWindow('ts', '10 seconds'), 'sensor')
-    .agg({ n: count(), c: count('temp'), s: sum('temp'), a: avg('temp'), mn: min('temp'), mx2: max('temp2'), f: first('temp'), l: last('temp'), d: countDistinct('temp') })
+  const res = await sensorQuery(bronze, tumblingWindow('ts', '10 seconds'))
     .writeTo(silverUri!, {
       checkpointLocation: checkpoint!,
       outputMode: 'append',

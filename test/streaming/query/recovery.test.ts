@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { DeltaTable, avg, count, countDistinct, first, last, max, min, sum, tumblingWindow } from '../../../src/index.js';
+import { DeltaTable, tumblingWindow } from '../../../src/index.js';
 import { readCommit } from '../../../src/log/codec.js';
 import { LocalStore } from '../../../src/storage/local.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
 import { appendResult, makeEvents } from './model.js';
-import { asSink, bronze, sinkRows } from './helpers.js';
+import { asSink, bronze, sensorQuery, sinkRows } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -85,13 +85,7 @@ describe('windowed aggregation under SIGKILL', () => {
 
     // The same query run once without interruption over the same table.
     const clean = tempDir('silver-clean-');
-    await src.table
-      .stream({ startingVersion: 0, maxFilesPerTrigger: 1 })
-      .withWatermark('ts', '5 seconds')
-      .where("sensor != 's9'")
-      .withColumn('temp2', 'temp * 2')
-      .groupBy(tumblingWindow('ts', '10 seconds'), 'sensor')
-      .agg({ n: count(), c: count('temp'), s: sum('temp'), a: avg('temp'), mn: min('temp'), mx2: max('temp2'), f: first('temp'), l: last('temp'), d: countDistinct('temp') })
+    await sensorQuery(src.table, tumblingWindow('ts', '10 seconds'))
       .writeTo(clean, { checkpointLocation: tempDir('ckpt-clean-'), trigger: { availableNow: true } });
     expect(await sinkRows(clean)).toEqual(got);
   }, 180_000);

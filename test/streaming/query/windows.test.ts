@@ -20,7 +20,7 @@ import {
 } from '../../../src/index.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
 import { appendResult, completeResult, makeEvents, survivors, updateResult, type ModelQuery, type ModelWindow } from './model.js';
-import { asSink, bronze, sinkRows } from './helpers.js';
+import { asSink, bronze, sensorQuery, sinkRows } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -37,15 +37,7 @@ const cases: { name: string; spec: WindowSpec; model: ModelWindow }[] = [
   { name: 'snapshot', spec: snapshotWindow('ts'), model: { kind: 'snapshot' } },
 ];
 
-function query(src: DeltaTable, spec: WindowSpec) {
-  return src
-    .stream({ startingVersion: 0, maxFilesPerTrigger: 1 })
-    .withWatermark('ts', '5 seconds')
-    .where("sensor != 's9'")
-    .withColumn('temp2', 'temp * 2')
-    .groupBy(spec, 'sensor')
-    .agg({ n: count(), c: count('temp'), s: sum('temp'), a: avg('temp'), mn: min('temp'), mx2: max('temp2'), f: first('temp'), l: last('temp'), d: countDistinct('temp') });
-}
+const query = sensorQuery;
 
 const keep = (e: { sensor: string }): boolean => e.sensor !== 's9';
 
