@@ -1,5 +1,5 @@
 // Public API of deltats: everything a user imports comes from here; other modules are internal.
-export { DeltaTable } from './table/table.js';
+export { DeltaTable, vacuum, restore, optimize } from './table/table.js';
 export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './table/table.js';
 export { Scan } from './table/scan.js';
 export { MergeBuilder } from './table/operations/merge.js';
@@ -54,12 +54,9 @@ export type {
 } from './expr/index.js';
 
 // Maintenance
-export { vacuum } from './table/vacuum.js';
-export type { VacuumOptions, VacuumResult } from './table/vacuum.js';
-export { restore } from './table/restore.js';
-export type { RestoreTarget, RestoreResult } from './table/restore.js';
-export { optimize } from './table/optimize.js';
-export type { OptimizeOptions, OptimizeResult, OptimizeMetrics } from './table/optimize.js';
+export type { VacuumOptions, VacuumResult } from './table/operations/vacuum.js';
+export type { RestoreTarget, RestoreResult, RestoreMetrics } from './table/operations/restore.js';
+export type { OptimizeOptions, OptimizeResult, OptimizeMetrics, FileSizeStats } from './table/operations/optimize.js';
 export { describe as describeTable } from './table/describe.js';
 export type { TableDescription } from './table/describe.js';
 export type { ProgressCallback, ProgressEvent } from './table/progress.js';
@@ -74,6 +71,8 @@ export type { TransactionOptions } from './log/transaction.js';
 export { readHistory } from './log/history.js';
 export type { HistoryEntry } from './log/history.js';
 export { writeCheckpoint } from './log/checkpoint_write.js';
+export type { CheckpointWriteResult } from './log/checkpoint_write.js';
+export { decodeAddPath } from './log/paths.js';
 export { assertReadable, assertWritable } from './log/features.js';
 export type * from './log/actions.js';
 

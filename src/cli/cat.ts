@@ -1,6 +1,6 @@
 // `deltats cat <uri>`: print rows (optionally a version, a filter, some columns, a limit) as a table, JSON lines or CSV.
 // Output formatting only; reading is table.scan().
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 import type { Command, CommandContext, OptionValues } from './command.js';
 import { TIME_TRAVEL_OPTIONS, intOption, listOption, openTable, stringOption, timeTravelOptions } from './command.js';
 import { cellText, csvField, plainRows, renderTable, toJson, type Plain } from './format.js';

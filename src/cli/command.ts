@@ -1,10 +1,10 @@
 // The shape of one CLI command and the helpers every command shares (option parsing, opening a table, output).
 // Commands stay thin: table logic lives in src/table; nothing here formats table-specific output.
 import type { ParseArgsConfig } from 'node:util';
-import { InvalidArgumentError } from '../errors.js';
-import type { StorageOptions } from '../storage/registry.js';
-import { type ProgressCallback, ProgressReporter } from '../table/progress.js';
-import { DeltaTable } from '../table/table.js';
+import { InvalidArgumentError } from '../index.js';
+import type { StorageOptions } from '../index.js';
+import { DeltaTable, type ProgressCallback } from '../index.js';
+import { ProgressReporter } from './progress.js';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<string, string | boolean | string[] | boolean[] | undefined>;

@@ -1,7 +1,7 @@
 // CSV reading for `deltats import`, by csv-parse: records with their 1-based start lines and SQL nulls, so errors
 // can name file:line. Parsing only: inferring types (infer.ts) and converting fields (convert.ts) live elsewhere.
 import { CsvError, parse } from 'csv-parse/sync';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 
 export interface CsvOptions {
   /** Field separator, one character or a string (default ','). */

@@ -2,7 +2,7 @@
 // Output formatting only; the facts come from src/table/describe.ts.
 import type { DataType } from '../schema/types.js';
 import { typeToString } from '../schema/json.js';
-import { describe } from '../table/describe.js';
+import { describeTable as describe } from '../index.js';
 import type { Command } from './command.js';
 import { TIME_TRAVEL_OPTIONS, openTable, timeTravelOptions } from './command.js';
 import { formatBytes, formatTime, renderKeyValues, renderTable, toJson } from './format.js';

@@ -1,7 +1,6 @@
 // `deltats files <uri> [--version N]`: the active data files of a version (path, partition, size, rows, DV).
 // Output formatting only; the file list is table.files().
-import type { Add } from '../log/actions.js';
-import { decodeAddPath } from '../log/paths.js';
+import { decodeAddPath, type Add } from '../index.js';
 import type { Command } from './command.js';
 import { TIME_TRAVEL_OPTIONS, openTable, timeTravelOptions } from './command.js';
 import { formatBytes, formatTime, oneLine, renderTable, toJson } from './format.js';

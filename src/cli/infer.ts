@@ -1,6 +1,6 @@
 // Schema inference for `deltats import` into a new table: Delta types from CSV text (long, double, boolean, date,
 // timestamp, else string) and from JSON values (union of keys, nested structs and arrays). Reads no files.
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 import { typeToString } from '../schema/json.js';
 import { parseDateString, parseTimestampString } from '../schema/objects.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';

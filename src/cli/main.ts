@@ -1,8 +1,7 @@
 // `deltats <command>`: argument parsing (node:util parseArgs), help, dispatch, and error/exit-code policy.
 // Exit 0 on success, 1 with one line `deltats: <message>` on stderr otherwise (stack traces only with --verbose).
 import { parseArgs } from 'node:util';
-import { DeltaError } from '../errors.js';
-import { DELTATS_VERSION } from '../version.js';
+import { DELTATS_VERSION, DeltaError } from '../index.js';
 import type { Command, CommandContext, OptionSpecs, OptionValues, Output } from './command.js';
 import { keyValueOption } from './command.js';
 import { historyCommand } from './history.js';

@@ -1,7 +1,6 @@
 // `deltats optimize <uri> [--target-size BYTES] [--where PRED]`: compact small files (bin-packing).
 // Output formatting only; the rules live in src/table/optimize.ts.
-import { DeltaTable } from '../table/table.js';
-import { optimize } from '../table/optimize.js';
+import { DeltaTable, optimize } from '../index.js';
 import type { Command } from './command.js';
 import { sizeOption, stringOption, withProgress } from './command.js';
 import { formatBytes, toJson } from './format.js';

@@ -1,8 +1,6 @@
 // `deltats restore <uri> --version N | --timestamp T`: make the latest version equal to an earlier one (one new commit).
 // Output formatting only; the rules live in src/table/restore.ts.
-import { InvalidArgumentError } from '../errors.js';
-import { DeltaTable } from '../table/table.js';
-import { restore } from '../table/restore.js';
+import { DeltaTable, InvalidArgumentError, restore } from '../index.js';
 import type { Command } from './command.js';
 import { TIME_TRAVEL_OPTIONS, timeTravelOptions } from './command.js';
 import { formatBytes, toJson } from './format.js';

@@ -1,7 +1,6 @@
 // `deltats vacuum <uri> [--retain-hours H] [--dry-run] [--force]`: delete unreferenced old data files.
 // Output formatting only; the rules live in src/table/vacuum.ts.
-import { DeltaTable } from '../table/table.js';
-import { vacuum } from '../table/vacuum.js';
+import { DeltaTable, vacuum } from '../index.js';
 import type { Command } from './command.js';
 import { numberOption, withProgress } from './command.js';
 import { formatBytes, toJson } from './format.js';

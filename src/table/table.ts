@@ -1,30 +1,24 @@
-// DeltaTable: the user API over one table: create, open (time travel), append, overwrite (incl. replaceWhere),
-// scan, history, files. Protocol work is delegated to src/log; storage goes through the ObjectStore only.
-import { randomUUID } from 'node:crypto';
-import { RecordBatch, Schema as ArrowSchema, Table } from 'apache-arrow';
-import type { Action, Add, Metadata, Protocol, Remove } from '../log/actions.js';
-import { Snapshot } from '../log/snapshot.js';
-import { Transaction, type CommitResult as TxnCommitResult } from '../log/transaction.js';
+// DeltaTable: the user API over one table, a thin facade: it holds the loaded Snapshot and hands reads to Scan and the
+// streaming source, and every change to the operations in ./operations/. No protocol rule is decided here.
+import type { Schema as ArrowSchema } from 'apache-arrow';
+import type { Add, Metadata, Protocol } from '../log/actions.js';
+import { checkpointStateOf, writeCheckpoint, type CheckpointWriteResult } from '../log/checkpoint_write.js';
 import { readHistory, type HistoryEntry } from '../log/history.js';
-import { hasFeature, protocolFor, protocolWithFeature } from '../log/features.js';
-import type { ObjectStore } from '../storage/store.js';
+import { Snapshot } from '../log/snapshot.js';
+import type { StructType } from '../schema/types.js';
 import { openStore, type StorageOptions } from '../storage/registry.js';
-import type { StructType, DataType } from '../schema/types.js';
-import { parseSchema, serializeSchema, isPrimitive } from '../schema/json.js';
-import { fromArrowSchema } from '../schema/arrow.js';
-import { conformToSchema } from '../schema/enforce.js';
-import { objectsToArrow } from '../schema/objects.js';
-import { writeDataFiles, type DataFileOptions, type WriteContext } from './writer.js';
-import { Scan, type ScanOptions } from './scan.js';
+import type { ObjectStore } from '../storage/store.js';
+import { InvalidArgumentError, TableExistsError, TableNotFoundError, UnsupportedFeatureError } from '../errors.js';
+import { createTable } from './operations/create.js';
+import { optimize as optimizeOp, type OptimizeOptions, type OptimizeResult } from './operations/optimize.js';
+import { restore as restoreOp, type RestoreResult, type RestoreTarget } from './operations/restore.js';
+import { vacuum as vacuumOp, type VacuumOptions, type VacuumResult } from './operations/vacuum.js';
+import { append, overwrite, type Committed, type CommitResult, type OverwriteOptions, type WriteOptions } from './operations/write.js';
+import type { WriteData } from './operations/write_input.js';
 import { DeltaSource, type DeltaSourceOptions } from '../streaming/source.js';
-import { evaluateMask, exprToString, parsePredicate, validateExpr, type Expr } from '../expr/index.js';
-import { fileMayMatch } from './pruning.js';
-import { readDataFile } from './read_file.js';
-import { TableProperties } from '../log/table_properties.js';
-import { filterRows } from '../schema/access/take.js';
 import { deleteRows, type DeleteMetrics } from './operations/delete.js';
 import { updateRows, type UpdateMetrics, type UpdateSpec } from './operations/update.js';
-import type { DmlCommitted, DmlOptions, DmlResult } from './operations/dml_files.js';
+import type { DmlOptions, DmlResult } from './operations/dml_files.js';
 import { TableChanges, type ChangesOptions } from './changes.js';
 import { ChangeFeedSource, type ChangeFeedSourceOptions } from './change_feed_source.js';
 
@@ -33,9 +27,11 @@ export interface ChangeFeedStreamOptions extends ChangeFeedSourceOptions {
   readChangeFeed: true;
 }
 import { MergeBuilder, mergeRows, type MergeMetrics, type MergeOptions, type MergeSource } from './operations/merge.js';
-import { InvalidArgumentError, SchemaMismatchError, TableExistsError, TableNotFoundError } from '../errors.js';
+import type { Expr } from '../expr/index.js';
+import { Scan, type ScanOptions } from './scan.js';
 
-export type WriteData = Table | RecordBatch | RecordBatch[] | Record<string, unknown>[];
+export type { CommitResult, OverwriteOptions, WriteOptions } from './operations/write.js';
+export type { WriteData } from './operations/write_input.js';
 
 export interface CreateOptions {
   schema: StructType | ArrowSchema;
@@ -56,32 +52,6 @@ export interface OpenOptions {
   storageOptions?: StorageOptions;
 }
 
-export interface WriteOptions extends DataFileOptions {
-  /** 'merge' adds new nullable columns; 'overwrite' (with overwrite()) replaces the schema. */
-  schemaMode?: 'merge' | 'overwrite';
-  /** Exactly-once marker: a txn action {appId, version} committed atomically with the data. */
-  txn?: { appId: string; version: number };
-  /** Extra commitInfo fields (e.g. userMetadata). */
-  commitInfo?: Record<string, unknown>;
-  /** Max lost races before giving up (default 100). */
-  maxRetries?: number;
-}
-
-export interface OverwriteOptions extends WriteOptions {
-  /** Replace only the rows matching this predicate; every new row must match it. */
-  replaceWhere?: Expr | string;
-  /** New partition columns (only with schemaMode 'overwrite'). */
-  partitionBy?: string[];
-}
-
-export interface CommitResult {
-  version: number;
-  addedFiles: Add[];
-  removedFiles: Remove[];
-  /** Lost races before the commit won. */
-  retries: number;
-}
-
 export class DeltaTable {
   private constructor(
     readonly uri: string,
@@ -97,47 +67,8 @@ export class DeltaTable {
   }
 
   static async createInStore(store: ObjectStore, options: CreateOptions): Promise<DeltaTable> {
-    const schema = options.schema instanceof ArrowSchema ? fromArrowSchema(options.schema) : options.schema;
-    // Validate by a round trip through the JSON form a reader will parse.
-    const schemaString = serializeSchema(parseSchema(JSON.stringify(schema)));
-    assertFieldNames(schema, '');
-    const partitionBy = options.partitionBy ?? [];
-    validatePartitionColumns(schema, partitionBy);
-    const properties = { ...(options.properties ?? {}) };
-    for (const [k, v] of Object.entries(properties)) {
-      if (typeof v !== 'string') throw new InvalidArgumentError(`table property '${k}' must be a string, got ${typeof v} ${JSON.stringify(v)}`);
-    }
-    const typed = new TableProperties(properties);
-    typed.validate();
-    const protocol: Protocol = protocolFor({
-      timestampNtz: usesType(schema, 'timestamp_ntz'),
-      changeDataFeed: typed.enableChangeDataFeed,
-      appendOnly: typed.appendOnly,
-      deletionVectors: typed.enableDeletionVectors,
-    });
-    const metadata: Metadata = {
-      id: randomUUID(),
-      name: options.name ?? null,
-      description: options.description ?? null,
-      format: { provider: 'parquet', options: {} },
-      schemaString,
-      partitionColumns: partitionBy,
-      configuration: properties,
-      createdTime: Date.now(),
-    };
-    const txn = new Transaction(store, null, {
-      operation: 'CREATE TABLE',
-      operationParameters: {
-        isManaged: 'false',
-        description: options.description ?? null,
-        partitionBy: JSON.stringify(partitionBy),
-        properties: JSON.stringify(properties),
-      },
-    });
-    txn.addActions([{ protocol }, { metaData: metadata }]);
     try {
-      const res = await txn.commit();
-      return new DeltaTable(store.uri, store, res.snapshot, false);
+      return new DeltaTable(store.uri, store, await createTable(store, options), false);
     } catch (e) {
       if (e instanceof TableExistsError && options.ifNotExists) return DeltaTable.openStore(store);
       throw e;
@@ -220,103 +151,22 @@ export class DeltaTable {
   }
 
   async append(data: WriteData, options: WriteOptions = {}): Promise<CommitResult> {
-    if (options.schemaMode === 'overwrite') {
-      throw new InvalidArgumentError("schemaMode 'overwrite' is only allowed with overwrite(); use 'merge' to add columns on append");
-    }
     // A blind append needs no fresh read: a stale snapshot only means a lost race, and the transaction rebases.
-    const snap = this.writable();
-    const { table, schema, metadataAction, protocolAction } = this.prepare(snap, data, options.schemaMode);
-    const adds = await writeDataFiles(this.store, table, writeContext(snap, schema), options);
-    const actions: Action[] = [];
-    if (protocolAction) actions.push({ protocol: protocolAction });
-    if (metadataAction) actions.push({ metaData: metadataAction });
-    if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: Date.now() } });
-    for (const add of adds) actions.push({ add });
-    const txn = new Transaction(this.store, snap, {
-      operation: 'WRITE',
-      operationParameters: { mode: 'Append', partitionBy: JSON.stringify(snap.partitionColumns) },
-      operationMetrics: writeMetrics(adds, table.numRows),
-      commitInfo: options.commitInfo,
-      maxRetries: options.maxRetries,
-    }).addActions(actions);
-    return this.finish(await txn.commit(), adds, []);
+    return this.adopt(await append(this.writable(), data, options));
   }
 
   async overwrite(data: WriteData, options: OverwriteOptions = {}): Promise<CommitResult> {
-    const snap = await this.latestForWrite();
-    if (options.partitionBy && options.schemaMode !== 'overwrite') {
-      throw new InvalidArgumentError("changing partitionBy needs schemaMode 'overwrite'");
-    }
-    if (options.replaceWhere !== undefined && options.schemaMode === 'overwrite') {
-      throw new InvalidArgumentError("replaceWhere cannot be combined with schemaMode 'overwrite'");
-    }
-    const { table, schema, metadataAction, protocolAction } = this.prepare(snap, data, options.schemaMode, options.partitionBy);
-    const now = Date.now();
-    const removes: Remove[] = [];
-    const readFiles: Add[] = [];
-    let rewrite: Table[] = [];
-    let predicateText: string | undefined;
-    let readPredicate: 'all' | ((add: Add) => boolean) = 'all';
-    if (options.replaceWhere === undefined) {
-      for (const add of snap.activeFiles()) removes.push(removeOf(add, now));
-    } else {
-      const expr = typeof options.replaceWhere === 'string' ? parsePredicate(options.replaceWhere) : options.replaceWhere;
-      validateExpr(expr, snap.schema);
-      predicateText = exprToString(expr);
-      // Every new row must match the predicate (Delta's replaceWhere constraint check).
-      const mask = evaluateMask(table, expr, schema);
-      const bad = mask.findIndex((m) => !m);
-      if (bad >= 0) {
-        throw new SchemaMismatchError(`row ${bad} of the data does not match replaceWhere '${predicateText}'; nothing was written`, undefined, bad);
-      }
-      const config = snap.config;
-      readPredicate = (add: Add) => fileMayMatch(add, expr, config);
-      // Files that may hold matching rows are removed; rows in them that do not match are written back.
-      for (const add of snap.activeFiles()) {
-        if (!fileMayMatch(add, expr, config)) continue;
-        readFiles.push(add);
-        const rows = await readDataFile({ store: this.store, add, config: snap.config });
-        const m = evaluateMask(rows, expr, snap.schema);
-        const matches = m.reduce((n, v) => n + (v ? 1 : 0), 0);
-        if (matches === 0) continue;
-        removes.push(removeOf(add, now));
-        if (matches < rows.numRows) rewrite.push(filterRows(rows, m.map((v) => (v ? 0 : 1))));
-      }
-    }
-    const ctx = writeContext(snap, schema, options.partitionBy);
-    const adds = await writeDataFiles(this.store, table, ctx, options);
-    for (const t of rewrite) adds.push(...(await writeDataFiles(this.store, t, ctx, options)));
-    rewrite = [];
-    const actions: Action[] = [];
-    if (protocolAction) actions.push({ protocol: protocolAction });
-    if (metadataAction) actions.push({ metaData: metadataAction });
-    if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
-    for (const remove of removes) actions.push({ remove });
-    for (const add of adds) actions.push({ add });
-    const txn = new Transaction(this.store, snap, {
-      operation: 'WRITE',
-      operationParameters: {
-        mode: 'Overwrite',
-        partitionBy: JSON.stringify(ctx.partitionColumns),
-        ...(predicateText !== undefined ? { predicate: JSON.stringify([predicateText]) } : {}),
-      },
-      operationMetrics: { ...writeMetrics(adds, table.numRows), numRemovedFiles: String(removes.length) },
-      readPredicate,
-      readFiles,
-      commitInfo: options.commitInfo,
-      maxRetries: options.maxRetries,
-    }).addActions(actions);
-    return this.finish(await txn.commit(), adds, removes);
+    return this.adopt(await overwrite(await this.latestForWrite(), data, options));
   }
 
   /** DELETE the rows matching `predicate` (SQL text or an expression); all rows without one. */
   async delete(predicate?: Expr | string, options: DmlOptions = {}): Promise<DmlResult<DeleteMetrics>> {
-    return this.adoptDml(await deleteRows(await this.latestForWrite(), predicate, options));
+    return this.adopt(await deleteRows(await this.latestForWrite(), predicate, options));
   }
 
   /** UPDATE: `set` columns to expressions on the rows matching `where` (all rows without it). */
   async update(spec: UpdateSpec, options: DmlOptions = {}): Promise<DmlResult<UpdateMetrics>> {
-    return this.adoptDml(await updateRows(await this.latestForWrite(), spec, options));
+    return this.adopt(await updateRows(await this.latestForWrite(), spec, options));
   }
 
   /**
@@ -325,7 +175,7 @@ export class DeltaTable {
    */
   merge(source: MergeSource, options: MergeOptions & DmlOptions): MergeBuilder {
     return new MergeBuilder(async (clauses): Promise<DmlResult<MergeMetrics>> =>
-      this.adoptDml(await mergeRows(await this.latestForWrite(), source, options, clauses, options)),
+      this.adopt(await mergeRows(await this.latestForWrite(), source, options, clauses, options)),
     );
   }
 
@@ -334,21 +184,27 @@ export class DeltaTable {
     return new TableChanges(this.store, options);
   }
 
-  private adoptDml<M>(c: DmlCommitted<M>): DmlResult<M> {
-    this.snap = c.snapshot;
-    return c.result;
+  /** Delete unreferenced data files older than the retention window (see VacuumOptions). */
+  async vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    return this.adopt(await vacuumOp(await this.latestForMaintenance(), options));
   }
 
-  /** Commit prepared actions through an optimistic transaction on the latest snapshot (maintenance operations). */
-  async commitActions(
-    actions: Action[],
-    options: ConstructorParameters<typeof Transaction>[2],
-  ): Promise<CommitResult> {
-    const snap = await this.latestForWrite();
-    const res = await new Transaction(this.store, snap, options).addActions(actions).commit();
-    const adds = actions.flatMap((a) => ('add' in a ? [a.add] : []));
-    const removes = actions.flatMap((a) => ('remove' in a ? [a.remove] : []));
-    return this.finish(res, adds, removes);
+  /** Compact small files into files near the target size (see OptimizeOptions). */
+  async optimize(options: OptimizeOptions = {}): Promise<OptimizeResult> {
+    return this.adopt(await optimizeOp(await this.latestForMaintenance(), options));
+  }
+
+  /** Make the latest version equal to an earlier one (a version, or the version current at a timestamp). */
+  async restore(target: RestoreTarget): Promise<RestoreResult> {
+    return this.adopt(await restoreOp(await this.latestForMaintenance(), target));
+  }
+
+  /** Write a classic checkpoint of the loaded version (and update `_delta_log/_last_checkpoint`). */
+  async checkpoint(): Promise<CheckpointWriteResult & { version: number }> {
+    if (this.snap.config.requiresV2Checkpoints) {
+      throw new UnsupportedFeatureError('v2Checkpoint', 'writer', 'deltats writes classic V1 checkpoints only');
+    }
+    return { version: this.snap.version, ...(await writeCheckpoint(this.store, checkpointStateOf(this.snap))) };
   }
 
   private writable(): Snapshot {
@@ -366,126 +222,31 @@ export class DeltaTable {
     return this.snap;
   }
 
-  private finish(res: TxnCommitResult, adds: Add[], removes: Remove[]): CommitResult {
-    this.snap = res.snapshot;
-    return { version: res.version, addedFiles: adds, removedFiles: removes, retries: res.retries };
+  /** Maintenance works on the latest version also from a time-travel handle (which keeps its own version). */
+  private async latestForMaintenance(): Promise<Snapshot> {
+    return this.timeTravel ? Snapshot.load(this.store) : this.latestForWrite();
   }
 
-  /** Convert input to Arrow, enforce (or evolve) the schema; returns the new metaData when the schema changes. */
-  private prepare(
-    snap: Snapshot,
-    data: WriteData,
-    schemaMode: WriteOptions['schemaMode'],
-    partitionBy?: string[],
-  ): { table: Table; schema: StructType; metadataAction?: Metadata; protocolAction?: Protocol } {
-    const input = toArrowTable(data, snap.schema, schemaMode);
-    const { table, schema, schemaChanged } = conformToSchema(input, snap.schema, { schemaMode });
-    const partitionChanged = partitionBy !== undefined && JSON.stringify(partitionBy) !== JSON.stringify(snap.partitionColumns);
-    if (partitionBy) validatePartitionColumns(schema, partitionBy);
-    if (!schemaChanged && !partitionChanged) return { table, schema };
-    if (snap.config.columnMappingMode !== 'none') {
-      throw new InvalidArgumentError('schema changes on column-mapping tables are not supported by deltats yet');
-    }
-    const metadataAction: Metadata = {
-      ...snap.metadata,
-      schemaString: serializeSchema(schema),
-      partitionColumns: partitionBy ?? snap.partitionColumns,
-    };
-    // A new timestamp_ntz column needs the timestampNtz feature (delta-rs refuses the table without it).
-    const needsNtz = usesType(schema, 'timestamp_ntz') && !hasFeature(snap.protocol, 'timestampNtz');
-    const protocolAction = needsNtz ? protocolWithFeature(snap.protocol, metadataAction, 'timestampNtz') : undefined;
-    return { table, schema, metadataAction, protocolAction };
+  /** Take the snapshot an operation committed (a time-travel handle keeps its version); its result. */
+  private adopt<R>(c: Committed<R>): R {
+    if (!this.timeTravel) this.snap = c.snapshot;
+    return c.result;
   }
 }
 
-function toArrowTable(data: WriteData, schema: StructType, schemaMode: WriteOptions['schemaMode']): Table {
-  if (data instanceof Table) return data;
-  if (data instanceof RecordBatch) return new Table([data]);
-  if (Array.isArray(data)) {
-    if (data.length > 0 && data[0] instanceof RecordBatch) return new Table(data as RecordBatch[]);
-    const rows = data as Record<string, unknown>[];
-    if (schemaMode === 'overwrite') {
-      // The data's own columns become the schema: keep the table's types for the columns it still has.
-      const keys = new Set(rows.flatMap((r) => Object.keys(r)));
-      const kept: StructType = { type: 'struct', fields: schema.fields.filter((f) => keys.has(f.name)) };
-      return objectsToArrow(rows, kept, { allowExtra: true });
-    }
-    return objectsToArrow(rows, schema, { allowExtra: schemaMode === 'merge' });
-  }
-  throw new InvalidArgumentError('data must be an Arrow Table, RecordBatch(es) or an array of plain objects');
+/** Delete unreferenced data files older than the retention window (see VacuumOptions). */
+export function vacuum(table: DeltaTable, options: VacuumOptions = {}): Promise<VacuumResult> {
+  return table.vacuum(options);
 }
 
-function writeContext(snap: Snapshot, schema: StructType, partitionBy?: string[]): WriteContext {
-  return { schema, partitionColumns: partitionBy ?? snap.partitionColumns, properties: snap.config.properties };
+/** Compact small files into files near the target size (see OptimizeOptions). */
+export function optimize(table: DeltaTable, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+  return table.optimize(options);
 }
 
-function writeMetrics(adds: Add[], rows: number): Record<string, string> {
-  return {
-    numFiles: String(adds.length),
-    numOutputRows: String(rows),
-    numOutputBytes: String(adds.reduce((n, a) => n + a.size, 0)),
-  };
-}
-
-/** PROTOCOL.md "Add File and Remove File": a remove carries the add's metadata when extendedFileMetadata is true. */
-export function removeOf(add: Add, deletionTimestamp: number, dataChange = true): Remove {
-  const r: Remove = {
-    path: add.path,
-    deletionTimestamp,
-    dataChange,
-    extendedFileMetadata: true,
-    partitionValues: add.partitionValues,
-    size: add.size,
-  };
-  if (add.stats) r.stats = add.stats;
-  if (add.tags) r.tags = add.tags;
-  if (add.deletionVector) r.deletionVector = add.deletionVector;
-  if (add.baseRowId != null) r.baseRowId = add.baseRowId;
-  if (add.defaultRowCommitVersion != null) r.defaultRowCommitVersion = add.defaultRowCommitVersion;
-  return r;
-}
-
-/** Column names are non-empty and unique within each struct, ignoring case (Spark's default resolution). */
-function assertFieldNames(t: DataType | StructType, path: string): void {
-  if (typeof t === 'string') return;
-  if (t.type === 'array') return assertFieldNames(t.elementType, path);
-  if (t.type === 'map') {
-    assertFieldNames(t.keyType, path);
-    return assertFieldNames(t.valueType, path);
-  }
-  const seen = new Map<string, string>();
-  for (const f of t.fields) {
-    const full = path ? `${path}.${f.name}` : f.name;
-    if (typeof f.name !== 'string' || f.name === '') throw new InvalidArgumentError(`schema has a column with an empty name${path ? ` in '${path}'` : ''}`);
-    const prior = seen.get(f.name.toLowerCase());
-    if (prior !== undefined) {
-      throw new InvalidArgumentError(`schema has column '${full}' twice (as '${prior}' and '${f.name}'; names are case-insensitive)`);
-    }
-    seen.set(f.name.toLowerCase(), f.name);
-    assertFieldNames(f.type, full);
-  }
-}
-
-function validatePartitionColumns(schema: StructType, partitionBy: string[]): void {
-  if (!Array.isArray(partitionBy)) throw new InvalidArgumentError('partitionBy must be an array of column names');
-  for (const c of partitionBy) {
-    if (typeof c !== 'string') throw new InvalidArgumentError(`partition column ${JSON.stringify(c)} must be a column name (a string)`);
-    const f = schema.fields.find((x) => x.name === c);
-    if (!f) throw new InvalidArgumentError(`partition column '${c}' is not in the schema`);
-    if (!isPrimitive(f.type) || f.type === 'binary') {
-      throw new InvalidArgumentError(`partition column '${c}' has type ${JSON.stringify(f.type)}; only primitive non-binary types can partition`);
-    }
-  }
-  if (partitionBy.length && partitionBy.length === schema.fields.length) {
-    throw new InvalidArgumentError('cannot partition by every column: a data file needs at least one non-partition column');
-  }
-}
-
-function usesType(t: DataType | StructType, name: string): boolean {
-  if (typeof t === 'string') return t === name;
-  if (t.type === 'struct') return t.fields.some((f) => usesType(f.type, name));
-  if (t.type === 'array') return usesType(t.elementType, name);
-  return usesType(t.keyType, name) || usesType(t.valueType, name);
+/** Restore the table to `target` (a version or the latest version committed at or before a timestamp). */
+export function restore(table: DeltaTable, target: RestoreTarget): Promise<RestoreResult> {
+  return table.restore(target);
 }
 
 function toMillis(ts: Date | string | number): number {

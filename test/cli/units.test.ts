@@ -7,7 +7,7 @@ import { typeToString } from '../../src/schema/json.js';
 import { fromCsvField, fromJsonValue } from '../../src/cli/convert.js';
 import { formatBytes, renderTable, csvField } from '../../src/cli/format.js';
 import { sizeOption } from '../../src/cli/command.js';
-import { ProgressReporter, renderProgress } from '../../src/table/progress.js';
+import { ProgressReporter, renderProgress } from '../../src/cli/progress.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 describe('parseSchemaArg', () => {

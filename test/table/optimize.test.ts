@@ -3,8 +3,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
-import { binPack, optimize } from '../../src/table/optimize.js';
+import { DeltaTable, optimize } from '../../src/table/table.js';
+import { binPack } from '../../src/table/operations/optimize.js';
 import { ConcurrentDeleteReadError, InvalidArgumentError } from '../../src/errors.js';
 import { LocalStore } from '../../src/storage/local.js';
 import type { Add } from '../../src/log/actions.js';

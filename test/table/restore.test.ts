@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
-import { restore, restoredProtocol } from '../../src/table/restore.js';
+import { DeltaTable, restore } from '../../src/table/table.js';
+import { restoredProtocol } from '../../src/table/operations/restore.js';
 import { DataFileNotFoundError, InvalidArgumentError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';

@@ -2,8 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
-import { isHiddenPath, vacuum } from '../../src/table/vacuum.js';
+import { DeltaTable, vacuum } from '../../src/table/table.js';
+import { isHiddenPath } from '../../src/table/operations/vacuum.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';

@@ -9,12 +9,11 @@ import { dvAbsolutePath, readDeletionVector } from '../../log/deletion_vectors.j
 import { writeDeletionVector } from '../../log/deletion_vector_write.js';
 import { storePathOf } from '../../log/paths.js';
 import type { Snapshot } from '../../log/snapshot.js';
-import { Transaction, type CommitResult, type TransactionOptions } from '../../log/transaction.js';
 import { toArrowSchema } from '../../schema/arrow.js';
 import { filterRows, takeRows } from '../../schema/access/take.js';
-import { CommitOutcomeUnknownError, ProtocolError } from '../../errors.js';
+import { ProtocolError } from '../../errors.js';
 import { readDataFile } from '../read_file.js';
-import { removeOf } from '../table.js';
+import { commitActions, deleteWritten, removeOf } from './commit.js';
 import { writeDataFiles, type DataFileOptions } from '../writer.js';
 
 /** A data file a DML operation read: its live rows and, for each, its row index in the Parquet file. */
@@ -180,7 +179,7 @@ export async function fileActions(
       m.numAddedChangeFiles = cdc.length;
     }
   } catch (e) {
-    await deleteObjects(snapshot, out.written);
+    await deleteWritten(snapshot, out.written);
     throw e;
   }
   for (const remove of out.removes) out.actions.push({ remove });
@@ -254,30 +253,6 @@ function looseStats(stats: string | null | undefined): string | null | undefined
   return `${body}${body.endsWith('{') ? '' : ','}"tightBounds":false}`;
 }
 
-/** Commit a DML operation's actions; objects it wrote are deleted when the commit is known not to have landed. */
-async function commitDml(
-  snapshot: Snapshot,
-  actions: Action[],
-  options: TransactionOptions,
-  written: readonly string[],
-): Promise<CommitResult> {
-  try {
-    return await new Transaction(snapshot.store, snapshot, options).addActions(actions).commit();
-  } catch (e) {
-    if (!(e instanceof CommitOutcomeUnknownError)) await deleteObjects(snapshot, written);
-    throw e;
-  }
-}
-
-async function deleteObjects(snapshot: Snapshot, paths: readonly string[]): Promise<void> {
-  if (!paths.length) return;
-  try {
-    await snapshot.store.deleteMany([...paths]);
-  } catch {
-    // Unreferenced: VACUUM removes them later.
-  }
-}
-
 /** Metrics as Spark writes them in commitInfo.operationMetrics (every value a string). */
 function metricStrings(metrics: object): Record<string, string> {
   const out: Record<string, string> = {};
@@ -344,7 +319,7 @@ export async function finishDml<M extends { executionTimeMs: number }>(
 ): Promise<DmlCommitted<M>> {
   metrics.executionTimeMs = Date.now() - start;
   if (files.actions.length === 0 && !options.txn) return { result: { version: snapshot.version, metrics }, snapshot };
-  const res = await commitDml(
+  const res = await commitActions(
     snapshot,
     [...txnActions(options), ...files.actions],
     { ...commit, operationMetrics: metricStrings(metrics), commitInfo: options.commitInfo, maxRetries: options.maxRetries },

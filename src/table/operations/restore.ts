@@ -1,13 +1,14 @@
 // RESTORE: one commit that makes the latest version of the table equal to an earlier version (files, metadata, protocol).
 // It never rewrites data: it re-adds files that still exist and refuses when any needed file was vacuumed.
-import type { Action, Add, Metadata, Protocol, Remove } from '../log/actions.js';
-import { fileKey } from '../log/actions.js';
-import { dvAbsolutePath } from '../log/deletion_vectors.js';
-import { storePathOf } from '../log/paths.js';
-import { Snapshot } from '../log/snapshot.js';
-import { Transaction } from '../log/transaction.js';
-import { DataFileNotFoundError, InvalidArgumentError } from '../errors.js';
-import { DeltaTable } from './table.js';
+import stableStringify from 'fast-json-stable-stringify';
+import type { Action, Add, Metadata, Protocol } from '../../log/actions.js';
+import { fileKey } from '../../log/actions.js';
+import { dvAbsolutePath } from '../../log/deletion_vectors.js';
+import { storePathOf } from '../../log/paths.js';
+import { Snapshot } from '../../log/snapshot.js';
+import { DataFileNotFoundError, InvalidArgumentError } from '../../errors.js';
+import { commitActions, removeOf } from './commit.js';
+import type { Committed } from './write.js';
 
 export type RestoreTarget = { version: number; timestamp?: undefined } | { timestamp: Date | string | number; version?: undefined };
 
@@ -62,21 +63,18 @@ function sameMetadata(a: Metadata, b: Metadata): boolean {
     a.id === b.id &&
     a.schemaString === b.schemaString &&
     JSON.stringify(a.partitionColumns) === JSON.stringify(b.partitionColumns) &&
-    JSON.stringify(sortKeys(a.configuration ?? {})) === JSON.stringify(sortKeys(b.configuration ?? {})) &&
+    stableStringify(a.configuration ?? {}) === stableStringify(b.configuration ?? {}) &&
     (a.name ?? null) === (b.name ?? null) &&
     (a.description ?? null) === (b.description ?? null)
   );
 }
 
-function sortKeys(o: Record<string, string>): Array<[string, string]> {
-  return Object.entries(o).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
-}
-
-/** Restore the table to `target` (a version or the latest version committed at or before a timestamp). */
-export async function restore(table: DeltaTable, target: RestoreTarget): Promise<RestoreResult> {
-  const latest = await latestOf(table);
-  const store = latest.store;
-  const current = latest.snapshot;
+/**
+ * Restore the table whose latest version is `current` to `target` (a version, or the latest version committed at
+ * or before a timestamp).
+ */
+export async function restore(current: Snapshot, target: RestoreTarget): Promise<Committed<RestoreResult>> {
+  const store = current.store;
   let old: Snapshot;
   if (target.version !== undefined) {
     if (!Number.isSafeInteger(target.version) || target.version < 0) {
@@ -124,22 +122,7 @@ export async function restore(table: DeltaTable, target: RestoreTarget): Promise
   const protocol = restoredProtocol(current.protocol, old.protocol);
   if (protocol) actions.push({ protocol });
   if (!sameMetadata(current.metadata, old.metadata)) actions.push({ metaData: old.metadata });
-  for (const a of toRemove) {
-    const remove: Remove = {
-      path: a.path,
-      deletionTimestamp: now,
-      dataChange: true,
-      extendedFileMetadata: true,
-      partitionValues: a.partitionValues,
-      size: a.size,
-      ...(a.stats != null ? { stats: a.stats } : {}),
-      ...(a.tags != null ? { tags: a.tags } : {}),
-      ...(a.deletionVector != null ? { deletionVector: a.deletionVector } : {}),
-      ...(a.baseRowId != null ? { baseRowId: a.baseRowId } : {}),
-      ...(a.defaultRowCommitVersion != null ? { defaultRowCommitVersion: a.defaultRowCommitVersion } : {}),
-    };
-    actions.push({ remove });
-  }
+  for (const a of toRemove) actions.push({ remove: removeOf(a, now) });
   for (const a of toAdd) actions.push({ add: { ...a, dataChange: true } });
 
   const sum = (xs: Add[]): number => xs.reduce((s, a) => s + (a.size ?? 0), 0);
@@ -152,7 +135,7 @@ export async function restore(table: DeltaTable, target: RestoreTarget): Promise
     tableSizeAfterRestore: sum(oldList),
     numOfFilesAfterRestore: oldList.length,
   };
-  const txn = new Transaction(store, current, {
+  const res = await commitActions(current, actions, {
     operation: 'RESTORE',
     operationParameters: {
       version: target.version !== undefined ? old.version : null,
@@ -162,14 +145,5 @@ export async function restore(table: DeltaTable, target: RestoreTarget): Promise
     // The new state is computed from the whole current table: any concurrent data change invalidates it.
     readPredicate: 'all',
   });
-  txn.addActions(actions);
-  const { version } = await txn.commit();
-  // The commit stands: a failed refresh only leaves this handle behind (the next operation reads the log again).
-  await latest.refresh().catch(() => undefined);
-  return { version, restoredVersion: old.version, metrics };
-}
-
-/** The latest version of the table (a time-travelled handle is reopened at the latest version). */
-export async function latestOf(table: DeltaTable): Promise<DeltaTable> {
-  return table.timeTravel ? DeltaTable.openStore(table.store) : table.refresh();
+  return { result: { version: res.version, restoredVersion: old.version, metrics }, snapshot: res.snapshot };
 }

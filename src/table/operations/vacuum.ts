@@ -1,16 +1,15 @@
 // VACUUM: delete data files that no version inside the retention window references and that are older than it.
 // Never touches `_delta_log/`, `_`/`.`-hidden folders and files, live files, recent tombstones or recent (in-flight) files.
-import type { Add, DeletionVectorDescriptor, Remove } from '../log/actions.js';
-import { dvAbsolutePath } from '../log/deletion_vectors.js';
-import { storePathOf } from '../log/paths.js';
-import { TABLE_PROPERTIES } from '../log/table_properties.js';
-import { Transaction } from '../log/transaction.js';
-import { InvalidArgumentError } from '../errors.js';
-import type { ObjectMeta, ObjectStore } from '../storage/store.js';
-import type { Snapshot } from '../log/snapshot.js';
-import type { DeltaTable } from './table.js';
-import { latestOf } from './restore.js';
-import type { ProgressCallback } from './progress.js';
+import type { Add, DeletionVectorDescriptor, Remove } from '../../log/actions.js';
+import { dvAbsolutePath } from '../../log/deletion_vectors.js';
+import { storePathOf } from '../../log/paths.js';
+import type { Snapshot } from '../../log/snapshot.js';
+import { TABLE_PROPERTIES } from '../../log/table_properties.js';
+import { Transaction } from '../../log/transaction.js';
+import { InvalidArgumentError } from '../../errors.js';
+import type { ObjectMeta, ObjectStore } from '../../storage/store.js';
+import type { ProgressCallback } from '../progress.js';
+import type { Committed } from './write.js';
 
 const RETENTION_PROPERTY = TABLE_PROPERTIES.deletedFileRetentionMs.key;
 const HOUR_MS = 3_600_000;
@@ -82,11 +81,12 @@ function safeStorePath(store: ObjectStore, path: string): string {
   }
 }
 
-/** Delete unreferenced data files older than the retention window; see VacuumOptions. */
-export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Promise<VacuumResult> {
-  const latest = await latestOf(table);
-  const snapshot = latest.snapshot;
-  const store = latest.store;
+/**
+ * Delete unreferenced data files older than the retention window of `snapshot` (the latest version); see
+ * VacuumOptions. The snapshot after the VACUUM END commit comes back (the given one after a dry run).
+ */
+export async function vacuum(snapshot: Snapshot, options: VacuumOptions = {}): Promise<Committed<VacuumResult>> {
+  const store = snapshot.store;
   // PROTOCOL.md "VACUUM Protocol Check": vacuum must pass the writer protocol check on every table.
   snapshot.config.assertWritable();
 
@@ -127,7 +127,7 @@ export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Pr
     retentionHours: retentionMs / HOUR_MS,
     tempFilesDeleted: temps.map((m) => m.path),
   };
-  if (options.dryRun) return result;
+  if (options.dryRun) return { result, snapshot };
   if (temps.length) await store.deleteMany(temps.map((m) => m.path));
 
   // Spark records VACUUM START / VACUUM END commits (commitInfo only) around the deletion.
@@ -143,7 +143,8 @@ export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Pr
   }).commit();
   // Files listed above may have been written by writers that committed them since (the commits VACUUM START rebased
   // over, or later ones): with a short retention they are candidates. Drop every file a version since references.
-  const since = referencedFiles(await start.snapshot.update(), store, cutoff);
+  const afterStart = await start.snapshot.update();
+  const since = referencedFiles(afterStart, store, cutoff);
   const kept = candidates.filter((m) => !since.has(m.path));
   result.filesDeleted = kept.map((m) => m.path);
   result.bytes = kept.reduce((s, m) => s + m.size, 0);
@@ -158,13 +159,12 @@ export async function vacuum(table: DeltaTable, options: VacuumOptions = {}): Pr
     options.onProgress?.({ phase: 'deleting files', done, total: filesDeleted.length });
   }
 
-  const after = await latest.refresh();
-  const end = await new Transaction(store, after.snapshot, {
+  const end = await new Transaction(store, await afterStart.update(), {
     operation: 'VACUUM END',
     operationParameters: { status: 'COMPLETED' },
     operationMetrics: { numDeletedFiles: filesDeleted.length, numVacuumedDirectories: 0 },
     skipCheckpoint: true,
   }).commit();
   result.version = end.version;
-  return result;
+  return { result, snapshot: end.snapshot };
 }

@@ -1,18 +1,18 @@
 // OPTIMIZE (bin-packing compaction): rewrite the small files of each partition into files near the target size.
 // One commit, dataChange=false for removes and adds; rows are unchanged (deletion vectors are applied while rewriting).
-import { Table } from 'apache-arrow';
-import type { Action, Add } from '../log/actions.js';
-import { Transaction } from '../log/transaction.js';
-import { DEFAULT_OPTIMIZE_TARGET_FILE_SIZE } from '../log/table_properties.js';
-import { CommitOutcomeUnknownError, InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
-import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from '../expr/index.js';
-import { fileMayMatch } from './pruning.js';
-import { readDataFile } from './read_file.js';
-import { writeDataFiles } from './writer.js';
-import { removeOf, type DeltaTable } from './table.js';
-import { latestOf } from './restore.js';
-import { storePathOf } from '../log/paths.js';
-import type { ProgressCallback } from './progress.js';
+import stableStringify from 'fast-json-stable-stringify';
+import type { Action, Add } from '../../log/actions.js';
+import type { Snapshot } from '../../log/snapshot.js';
+import type { TransactionOptions } from '../../log/transaction.js';
+import { DEFAULT_OPTIMIZE_TARGET_FILE_SIZE } from '../../log/table_properties.js';
+import { InvalidArgumentError, UnsupportedFeatureError } from '../../errors.js';
+import { exprToString, parsePredicate, referencedColumnPaths, resolveColumn, validateExpr, type Expr } from '../../expr/index.js';
+import { fileMayMatch } from '../pruning.js';
+import { writeDataFiles } from '../writer.js';
+import type { ProgressCallback } from '../progress.js';
+import { commitActions, deleteWritten, removeOf, storePathsOf } from './commit.js';
+import { readFilesRows } from './rewrite.js';
+import type { Committed } from './write.js';
 
 export interface OptimizeOptions {
   /** Target size of the compacted files in bytes (default: delta.targetFileSize, else 100 MiB). */
@@ -88,14 +88,12 @@ export function binPack(files: Add[], target: number): Add[][] {
 }
 
 function partitionKey(a: Add): string {
-  return JSON.stringify(Object.entries(a.partitionValues ?? {}).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return stableStringify(a.partitionValues ?? {});
 }
 
-/** Compact small files; see OptimizeOptions. */
-export async function optimize(table: DeltaTable, options: OptimizeOptions = {}): Promise<OptimizeResult> {
-  const latest = await latestOf(table);
-  const snapshot = latest.snapshot;
-  const store = latest.store;
+/** Compact small files of `snapshot` (the latest version); see OptimizeOptions. */
+export async function optimize(snapshot: Snapshot, options: OptimizeOptions = {}): Promise<Committed<OptimizeResult>> {
+  const store = snapshot.store;
   const config = snapshot.config;
   const mode = config.columnMappingMode;
   if (mode !== 'none') {
@@ -145,19 +143,13 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
   options.onProgress?.({ phase: 'compacting', done, total: bins.length });
   try {
     for (const bin of bins) {
-      const parts: Table[] = [];
-      for (const add of bin) {
-        parts.push(
-          await readDataFile({ store, add, config }),
-        );
-      }
-      const rows = parts.length === 1 ? parts[0]! : parts[0]!.concat(...parts.slice(1));
+      const rows = await readFilesRows(snapshot, bin);
       const adds = await writeDataFiles(store, rows, writeCtx, { targetFileSize: target });
       added.push(...adds.map((a) => ({ ...a, dataChange: false })));
       options.onProgress?.({ phase: 'compacting', done: ++done, total: bins.length });
     }
   } catch (e) {
-    await cleanup(latest, added);
+    await deleteWritten(snapshot, storePathsOf(snapshot, added));
     throw e;
   }
 
@@ -174,7 +166,7 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
     totalFilesSkipped: considered.length - removedFiles.length,
     numDeletionVectorsRemoved: removedFiles.filter((f) => f.deletionVector).length,
   };
-  if (bins.length === 0) return { version: null, metrics };
+  if (bins.length === 0) return { result: { version: null, metrics }, snapshot };
 
   const now = Date.now();
   const actions: Action[] = [
@@ -182,7 +174,7 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
     ...added.map((a) => ({ add: a })),
   ];
   const sortedAdded = [...addedSizes].sort((a, b) => a - b);
-  const txn = new Transaction(store, snapshot, {
+  const commitOptions: TransactionOptions = {
     operation: 'OPTIMIZE',
     operationParameters: {
       predicate: JSON.stringify(where ? [exprToString(where)] : []),
@@ -203,27 +195,9 @@ export async function optimize(table: DeltaTable, options: OptimizeOptions = {})
     },
     // A rewrite depends on the files it read: if a concurrent commit removed one, committing would resurrect rows.
     readFiles: removedFiles,
-  }).addActions(actions);
-  let version: number;
-  try {
-    ({ version } = await txn.commit());
-  } catch (e) {
-    // A concurrent removal of a compacted file surfaces as ConcurrentDeleteReadError (conflicts.ts checks reads first).
-    // Only a commit known not to have landed frees its files; after an unknown outcome they may be referenced.
-    if (!(e instanceof CommitOutcomeUnknownError)) await cleanup(latest, added);
-    throw e;
-  }
-  // The commit stands: a failed refresh only leaves this handle behind (the next operation reads the log again).
-  await latest.refresh().catch(() => undefined);
-  return { version, metrics };
-}
-
-/** Best-effort removal of files written by an OPTIMIZE whose commit is known not to have landed. */
-async function cleanup(table: DeltaTable, added: Add[]): Promise<void> {
-  if (!added.length) return;
-  try {
-    await table.store.deleteMany(added.map((a) => storePathOf(table.store, a.path)));
-  } catch {
-    // VACUUM removes them later.
-  }
+  };
+  // A concurrent removal of a compacted file surfaces as ConcurrentDeleteReadError (conflicts.ts checks reads first);
+  // the files written here are deleted unless the commit may have landed.
+  const res = await commitActions(snapshot, actions, commitOptions, storePathsOf(snapshot, added));
+  return { result: { version: res.version, metrics }, snapshot: res.snapshot };
 }
