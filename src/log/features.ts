@@ -81,14 +81,6 @@ export function hasFeature(p: Protocol, feature: string): boolean {
   return writerFeaturesOf(p).includes(feature) || readerFeaturesOf(p).includes(feature);
 }
 
-/** The table needs V2 checkpoints: writers must not write classic (V1-spec) checkpoints. */
-export function requiresV2Checkpoint(p: Protocol): boolean {
-  return hasFeature(p, 'v2Checkpoint');
-}
-
-/** Alias of requiresV2Checkpoint (the name transaction.ts uses). */
-export const writerUsesV2Checkpoints = requiresV2Checkpoint;
-
 /**
  * Throw UnsupportedFeatureError naming the first reader feature deltats cannot read. Writer-only features never
  * block reads (PROTOCOL.md "Table Features": readers only check readerFeatures); unknown reader features do.

@@ -72,10 +72,3 @@ export class LogReplay {
     return [...this.removes.values()];
   }
 }
-
-/** Replay a sequence of action batches (checkpoint first, then commits) into a new state. */
-export function replayActions(batches: Iterable<Iterable<Action>>, base?: LogReplay): LogReplay {
-  const r = base ? base.clone() : new LogReplay();
-  for (const b of batches) r.apply(b);
-  return r;
-}

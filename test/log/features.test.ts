@@ -6,9 +6,9 @@ import {
   FEATURES,
   assertReadable,
   assertWritable,
+  hasFeature,
   protocolFor,
   readerFeaturesOf,
-  requiresV2Checkpoint,
   writerFeaturesOf,
 } from '../../src/log/features.js';
 
@@ -112,8 +112,8 @@ describe('assertWritable', () => {
   });
 
   it('flags V2 checkpoints', () => {
-    expect(requiresV2Checkpoint(tf(['v2Checkpoint'], ['v2Checkpoint']))).toBe(true);
-    expect(requiresV2Checkpoint({ minReaderVersion: 1, minWriterVersion: 2 })).toBe(false);
+    expect(hasFeature(tf(['v2Checkpoint'], ['v2Checkpoint']), 'v2Checkpoint')).toBe(true);
+    expect(hasFeature({ minReaderVersion: 1, minWriterVersion: 2 }, 'v2Checkpoint')).toBe(false);
   });
 });
 
