@@ -1,6 +1,6 @@
 // Transaction: optimistic commit of a list of actions as `_delta_log/<v>.json` via putIfAbsent.
 // On a lost race it reads the winning commits, applies conflicts.ts, rebases and retries; it never writes data files.
-import { randomUUID } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 import type { Action, Add, CommitInfo, Metadata, Protocol, Remove } from './actions.js';
 import { fileKey } from './actions.js';
 import { checkConflict, footprintActions, type TransactionFootprint } from './conflicts.js';
@@ -42,7 +42,7 @@ export interface CommitResult {
 export class Transaction {
   private readonly actions: Action[] = [];
   /** commitInfo.txnId of every attempt: how an ambiguous commit is recognised as ours in the log. */
-  readonly txnId = randomUUID();
+  readonly txnId = uuidv4();
 
   /**
    * @param store the table's store

@@ -2,7 +2,7 @@
 // put = fsynced temp file + rename, so a partial file is never visible under its final name.
 import { promises as fsp, constants as fsc } from 'node:fs';
 import * as path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NotFoundError, StorageError } from '../errors.js';
 import type { ListOptions, ObjectMeta, ObjectStore } from './store.js';
@@ -68,7 +68,7 @@ export class LocalStore implements ObjectStore {
   /** Write data to a fresh fsynced temp file in the target's folder; returns the temp path. */
   private async writeTemp(target: string, data: Uint8Array): Promise<string> {
     const dir = path.dirname(target);
-    const tmp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const tmp = path.join(dir, `${TEMP_PREFIX}${uuidv4()}`);
     const flags = fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY;
     let fh: fsp.FileHandle;
     try {

@@ -14,7 +14,7 @@ import {
   UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { randomUUID } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 import { InvalidArgumentError, NotFoundError, StorageError } from '../errors.js';
 import type { ListOptions, ObjectMeta, ObjectStore } from './store.js';
 
@@ -324,7 +324,7 @@ export class S3Store implements ObjectStore {
     if (s.forcePathStyle !== undefined) config.forcePathStyle = s.forcePathStyle;
     if (s.credentials) config.credentials = s.credentials;
     this.client = new S3Client(config);
-    this.probeKey = `_delta_log/.deltats-probe-${randomUUID()}`;
+    this.probeKey = `_delta_log/.deltats-probe-${uuidv4()}`;
   }
 
   private key(rel: string): string {

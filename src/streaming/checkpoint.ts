@@ -1,6 +1,6 @@
 // The streaming runner's checkpoint location on an ObjectStore: `metadata`, `offsets/<batchId>`, `commits/<batchId>`.
 // It records which offsets each batch covers and which batches the sink finished; it never reads sources or sinks.
-import { randomUUID } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 import type { ObjectStore } from '../storage/store.js';
 import { InvalidArgumentError, NotFoundError, StreamCheckpointError } from '../errors.js';
 import { openStreamStore } from './store.js';
@@ -75,7 +75,7 @@ export class StreamCheckpoint {
       }
       return existing.id;
     }
-    const id = wanted ?? randomUUID();
+    const id = wanted ?? uuidv4();
     if (!(await this.store.putIfAbsent(path, enc.encode(JSON.stringify({ id }) + '\n')))) return this.queryId(wanted);
     return id;
   }

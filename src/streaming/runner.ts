@@ -1,6 +1,7 @@
 // runStream: the checkpointed micro-batch loop (plan offsets -> log them -> read -> transform -> sink -> log commit).
 // It owns triggers, recovery, abort and progress; reading and writing data is the source's and sink's job.
 import type * as arrow from 'apache-arrow';
+import stableStringify from 'fast-json-stable-stringify';
 import { InvalidArgumentError, StreamCheckpointError } from '../errors.js';
 import { StreamCheckpoint, type OffsetLogEntry, type RecoveryState } from './checkpoint.js';
 import type { JsonValue, ReadLimits, SinkResult, StatefulStage, StreamSink, StreamSource } from './types.js';
@@ -223,18 +224,9 @@ async function assertSinkNotAhead(sink: StreamSink, state: RecoveryState, locati
   );
 }
 
+/** Offsets compare by value: JSON with sorted object keys. */
 function sameOffset(a: JsonValue | null, b: JsonValue | null): boolean {
-  return stableJson(a) === stableJson(b);
-}
-
-/** JSON with sorted object keys, so offsets compare by value. */
-function stableJson(v: JsonValue | null): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  return `{${Object.keys(v)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stableJson(v[k]!)}`)
-    .join(',')}}`;
+  return stableStringify(a) === stableStringify(b);
 }
 
 function validateTrigger(t: Trigger): void {

@@ -1,6 +1,6 @@
 // Writes Arrow data (already conformed to the table schema) as Parquet data files and returns their Add actions:
 // hive-style partition folders, files split to the target size, per-file stats. Commits nothing.
-import { randomUUID } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 import { Table } from 'apache-arrow';
 import type { Add } from '../log/actions.js';
 import type { StructType } from '../schema/types.js';
@@ -76,7 +76,7 @@ async function writeOneFile(
     createdBy: ENGINE_INFO,
   });
   // Spark's naming: part-<task>-<uuid>.c000.<codec>.parquet
-  const name = `${ctx.filePrefix ?? 'part'}-${String(index).padStart(5, '0')}-${randomUUID()}.c000.${compression}.parquet`;
+  const name = `${ctx.filePrefix ?? 'part'}-${String(index).padStart(5, '0')}-${uuidv4()}.c000.${compression}.parquet`;
   const partDir = ctx.partitionColumns.length ? partitionPath(ctx.partitionColumns, partitionValues) : '';
   const dir = ctx.directory ? (partDir ? `${ctx.directory}/${partDir}` : ctx.directory) : partDir;
   const rawPath = dir ? `${dir}/${name}` : name;
