@@ -130,7 +130,7 @@ function isActive(name: string, metadata: Metadata): boolean {
     case 'invariants':
       return schemaHasColumnMetadata(metadata, (k) => k === 'delta.invariants');
     case 'checkConstraints':
-      return Object.keys(conf).some((k) => k.startsWith('delta.constraints.'));
+      return new TableProperties(conf).checkConstraintNames.length > 0;
     case 'generatedColumns':
       return schemaHasColumnMetadata(metadata, (k) => k === 'delta.generationExpression');
     case 'identityColumns':

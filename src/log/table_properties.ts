@@ -217,4 +217,12 @@ export class TableProperties {
   get columnMappingMaxColumnId(): number | undefined {
     return this.get('columnMappingMaxColumnId');
   }
+
+  /** Names of the CHECK constraints (`delta.constraints.<name>`, PROTOCOL.md "Check Constraints"). */
+  get checkConstraintNames(): string[] {
+    const prefix = 'delta.constraints.';
+    return Object.keys(this.raw)
+      .filter((k) => k.startsWith(prefix))
+      .map((k) => k.slice(prefix.length));
+  }
 }
