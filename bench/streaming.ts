@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as arrow from 'apache-arrow';
-import { DeltaTable } from '../src/table/table.js';
+import { DeltaTable } from '../src/delta_table.js';
 import { DeltaSource } from '../src/streaming/source.js';
 import { DeltaSink } from '../src/streaming/sink.js';
 import { runStream } from '../src/streaming/runner.js';

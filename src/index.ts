@@ -1,13 +1,13 @@
 // Public API of deltats: everything a user imports comes from here; other modules are internal.
-export { DeltaTable, vacuum, restore, optimize } from './table/table.js';
-export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './table/table.js';
+export { DeltaTable, vacuum, restore, optimize } from './delta_table.js';
+export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData } from './delta_table.js';
 export { Scan } from './table/scan.js';
 export { MergeBuilder } from './table/operations/merge.js';
 export { TableChanges } from './table/changes.js';
 export type { ChangesOptions, ChangeType } from './table/changes.js';
-export { ChangeFeedSource } from './table/change_feed_source.js';
-export type { ChangeFeedSourceOptions, ChangeFeedOffset } from './table/change_feed_source.js';
-export type { ChangeFeedStreamOptions } from './table/table.js';
+export { ChangeFeedSource } from './streaming/change_feed_source.js';
+export type { ChangeFeedSourceOptions, ChangeFeedOffset } from './streaming/change_feed_source.js';
+export type { ChangeFeedStreamOptions } from './delta_table.js';
 export type { MergeOptions, MergeSource, MergeMetrics, MergeClause } from './table/operations/merge.js';
 export type { DeleteMetrics } from './table/operations/delete.js';
 export type { UpdateMetrics, UpdateSpec } from './table/operations/update.js';

@@ -1,6 +1,6 @@
 // `deltats changes <uri> --from V [--to V]`: print the change data feed of a version range (rows with _change_type,
 // _commit_version, _commit_timestamp). Output formatting only; reading is table.changes().
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 import type { Command } from './command.js';
 import { intOption, openTable } from './command.js';
 import { formatOption, printRows } from './cat.js';

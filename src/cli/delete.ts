@@ -1,6 +1,6 @@
 // `deltats delete <uri> [--where PRED]`: DELETE rows (all rows without --where). Output formatting only; the
 // operation is table.delete().
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 import type { Command } from './command.js';
 import { openTable, stringOption } from './command.js';
 import { toJson } from './format.js';

@@ -1,6 +1,6 @@
 // `deltats merge <uri> <file> --on COND [--update-all] [--insert-all] [--delete-when PRED]`: upsert a CSV, JSON-lines
 // or Parquet file. Output formatting only; the operation is table.merge().
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 import type { Command } from './command.js';
 import { openTable, stringOption } from './command.js';
 import { toJson } from './format.js';

@@ -2,7 +2,7 @@
 // TTY, JSON progress lines with --json, and a clean stop on Ctrl-C. Output only; the query lives in src/streaming.
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 import { type StreamJob, jobQuery } from '../streaming/query/job.js';
 import type { StreamProgress, Trigger } from '../streaming/runner.js';
 import type { Command } from './command.js';

@@ -1,6 +1,6 @@
 // `deltats update <uri> --set col=expr ... [--where PRED]`: UPDATE rows. Output formatting only; the operation is
 // table.update().
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../index.js';
 import type { Command } from './command.js';
 import { openTable, stringOption } from './command.js';
 import { toJson } from './format.js';

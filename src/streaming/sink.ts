@@ -1,10 +1,16 @@
 // DeltaSink: writes each micro-batch to a Delta table in ONE commit carrying txn {appId: queryId, version: batchId}.
-// Exactly-once comes from that txn (PROTOCOL.md "Transaction Identifiers"); it writes only through DeltaTable.
+// Exactly-once comes from that txn (PROTOCOL.md "Transaction Identifiers"); it writes only through the table operations.
 import type * as arrow from 'apache-arrow';
-import { DeltaTable } from '../table/table.js';
+import { Snapshot } from '../log/snapshot.js';
 import type { StructType } from '../schema/types.js';
-import { ConcurrentTransactionError, InvalidArgumentError, TableNotFoundError } from '../errors.js';
+import type { ObjectStore } from '../storage/store.js';
+import { createTable } from '../table/operations/create.js';
+import type { DmlCommitted } from '../table/operations/dml_files.js';
+import { MergeBuilder, mergeRows, type MergeMetrics } from '../table/operations/merge.js';
+import { append, overwrite } from '../table/operations/write.js';
+import { ConcurrentTransactionError, InvalidArgumentError, TableExistsError, TableNotFoundError } from '../errors.js';
 import { assertBatchId } from './checkpoint.js';
+import { openStreamStore } from './store.js';
 import type { SinkResult, StreamSink } from './types.js';
 
 export interface DeltaSinkOptions {
@@ -32,10 +38,13 @@ export class DeltaSink implements StreamSink {
   readonly description: string;
   readonly queryId: string;
   private readonly options: DeltaSinkOptions;
-  private table: DeltaTable | undefined;
+  /** The sink table's latest version this sink has seen (undefined until it opened or created the table). */
+  private snapshot: Snapshot | undefined;
+  private store: ObjectStore | undefined;
   private readonly uri: string;
 
-  constructor(target: string | DeltaTable, options: DeltaSinkOptions) {
+  /** `target`: a table URI, or an opened table (a DeltaTable) whose store is used. */
+  constructor(target: string | { readonly uri: string; readonly store: ObjectStore }, options: DeltaSinkOptions) {
     if (!options || typeof options.queryId !== 'string' || options.queryId === '') {
       throw new InvalidArgumentError('DeltaSink needs a non-empty queryId (the txn appId that makes batches idempotent)');
     }
@@ -51,17 +60,17 @@ export class DeltaSink implements StreamSink {
     if (typeof target === 'string') this.uri = target;
     else {
       this.uri = target.uri;
-      this.table = target;
+      this.store = target.store;
     }
     this.description = `DeltaSink[${this.uri}]`;
   }
 
   /** The table's latest txn version for this query (-1 when it never committed a batch). */
   async lastCommittedBatch(): Promise<number> {
-    const t = await this.openExisting();
-    if (!t) return -1;
-    this.table = await t.refresh();
-    return this.table.snapshot.txnVersion(this.queryId) ?? -1;
+    const s = await this.openExisting();
+    if (!s) return -1;
+    this.snapshot = await s.update();
+    return this.snapshot.txnVersion(this.queryId) ?? -1;
   }
 
   /**
@@ -71,9 +80,9 @@ export class DeltaSink implements StreamSink {
    */
   async addBatch(batchId: number, data: arrow.Table): Promise<SinkResult> {
     assertBatchId(batchId);
-    const table = await this.tableFor(data);
-    this.table = await table.refresh();
-    if ((this.table.snapshot.txnVersion(this.queryId) ?? -1) >= batchId) return { skipped: true };
+    const snapshot = await (await this.snapshotFor(data)).update();
+    this.snapshot = snapshot;
+    if ((snapshot.txnVersion(this.queryId) ?? -1) >= batchId) return { skipped: true };
     const opts = {
       txn: { appId: this.queryId, version: batchId },
       schemaMode: this.options.schemaMode,
@@ -83,38 +92,53 @@ export class DeltaSink implements StreamSink {
       const mode = this.options.outputMode ?? 'append';
       const res =
         mode === 'complete'
-          ? await this.table.overwrite(data, opts)
+          ? await overwrite(snapshot, data, opts)
           : mode === 'update'
-            ? await this.upsert(this.table, data, opts)
-            : await this.table.append(data, opts);
-      return { skipped: false, version: res.version, committedAt: Date.now() };
+            ? await this.upsert(snapshot, data, opts)
+            : await append(snapshot, data, opts);
+      this.snapshot = res.snapshot;
+      return { skipped: false, version: res.result.version, committedAt: Date.now() };
     } catch (e) {
       if (e instanceof ConcurrentTransactionError) {
-        this.table = await this.table.refresh();
-        if ((this.table.snapshot.txnVersion(this.queryId) ?? -1) >= batchId) return { skipped: true };
+        this.snapshot = await snapshot.update();
+        if ((this.snapshot.txnVersion(this.queryId) ?? -1) >= batchId) return { skipped: true };
       }
       throw e;
     }
   }
 
   /** MERGE the batch by key in one commit carrying the batch's txn (Spark's foreachBatch + MERGE, built in). */
-  private upsert(table: DeltaTable, data: arrow.Table, opts: { txn: { appId: string; version: number }; commitInfo: Record<string, unknown> }) {
+  private async upsert(
+    snapshot: Snapshot,
+    data: arrow.Table,
+    opts: { txn: { appId: string; version: number }; commitInfo: Record<string, unknown> },
+  ): Promise<{ result: { version: number }; snapshot: Snapshot }> {
     const q = (k: string): string => `\`${k.replaceAll('`', '``')}\``;
     const on = this.options
       .keyColumns!.map((k) => `(t.${q(k)} = s.${q(k)} OR (t.${q(k)} IS NULL AND s.${q(k)} IS NULL))`)
       .join(' AND ');
-    return table
-      .merge(data, { on, targetAlias: 't', sourceAlias: 's', txn: opts.txn, commitInfo: opts.commitInfo })
+    const mergeOptions = { on, targetAlias: 't', sourceAlias: 's', txn: opts.txn, commitInfo: opts.commitInfo };
+    let committed: DmlCommitted<MergeMetrics> | undefined;
+    await new MergeBuilder(async (clauses) => {
+      committed = await mergeRows(snapshot, data, mergeOptions, clauses, mergeOptions);
+      return committed.result;
+    })
       .whenMatchedUpdateAll()
       .whenNotMatchedInsertAll()
       .execute();
+    return committed!;
   }
 
-  private async openExisting(): Promise<DeltaTable | undefined> {
-    if (this.table) return this.table;
+  private async openStore(): Promise<ObjectStore> {
+    this.store ??= await openStreamStore(this.uri, this.options.storageOptions);
+    return this.store;
+  }
+
+  private async openExisting(): Promise<Snapshot | undefined> {
+    if (this.snapshot) return this.snapshot;
     try {
-      this.table = await DeltaTable.open(this.uri, { storageOptions: this.options.storageOptions });
-      return this.table;
+      this.snapshot = await Snapshot.load(await this.openStore());
+      return this.snapshot;
     } catch (e) {
       if (e instanceof TableNotFoundError) return undefined;
       throw e;
@@ -122,16 +146,17 @@ export class DeltaSink implements StreamSink {
   }
 
   /** The sink table, created from the first batch's schema (or options.schema) when it does not exist yet. */
-  private async tableFor(data: arrow.Table): Promise<DeltaTable> {
+  private async snapshotFor(data: arrow.Table): Promise<Snapshot> {
     const existing = await this.openExisting();
     if (existing) return existing;
-    this.table = await DeltaTable.create(this.uri, {
-      schema: this.options.schema ?? data.schema,
-      partitionBy: this.options.partitionBy,
-      storageOptions: this.options.storageOptions,
+    const store = await this.openStore();
+    try {
+      this.snapshot = await createTable(store, { schema: this.options.schema ?? data.schema, partitionBy: this.options.partitionBy });
+    } catch (e) {
       // Another runner may create it at the same moment: then use theirs.
-      ifNotExists: true,
-    });
-    return this.table;
+      if (!(e instanceof TableExistsError)) throw e;
+      this.snapshot = await Snapshot.load(store);
+    }
+    return this.snapshot;
   }
 }

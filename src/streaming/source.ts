@@ -11,14 +11,13 @@ import { Snapshot } from '../log/snapshot.js';
 import { toArrowSchema } from '../schema/arrow.js';
 import type { ObjectStore } from '../storage/store.js';
 import { readDataFile } from '../table/read_file.js';
-import type { DeltaTable } from '../table/table.js';
 import { InvalidArgumentError, StreamSourceChangedError, VersionNotFoundError } from '../errors.js';
 import { openStreamStore } from './store.js';
 import type { Expr } from '../expr/ast.js';
 import type { Duration } from './query/duration.js';
 import { type GroupedStream, StreamQuery, type WatermarkOptions, type WriteToOptions } from './query/query.js';
 import type { SelectItem } from './query/stages.js';
-import type { JoinOptions } from './query/join.js';
+import type { JoinOptions, ReferenceTable } from './query/join.js';
 import type { WindowSpec } from './query/window.js';
 import type { StreamRunResult } from './runner.js';
 import type { ReadLimits, StreamSource } from './types.js';
@@ -100,7 +99,8 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
   /** The position before the first file, pinned on first use so that repeated polls agree. */
   private initialStart: DeltaSourceOffset | undefined;
 
-  constructor(table: DeltaTable | string, options: DeltaSourceOptions = {}) {
+  /** `table`: a table URI, or an opened table (a DeltaTable) whose store is used. */
+  constructor(table: { readonly uri: string; readonly store: ObjectStore } | string, options: DeltaSourceOptions = {}) {
     validateOptions(options);
     this.options = options;
     if (typeof table === 'string') {
@@ -134,7 +134,7 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
   withColumn(name: string, expr: string | Expr): StreamQuery {
     return this.query().withColumn(name, expr);
   }
-  join(reference: DeltaTable | string, options: JoinOptions): StreamQuery {
+  join(reference: ReferenceTable | string, options: JoinOptions): StreamQuery {
     return this.query().join(reference, options);
   }
   groupBy(...items: (WindowSpec | string | Expr)[]): GroupedStream {

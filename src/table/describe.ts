@@ -3,7 +3,8 @@
 import type { Protocol } from '../log/actions.js';
 import { type LastCheckpointHint, readLastCheckpoint } from '../log/segment.js';
 import type { StructType } from '../schema/types.js';
-import type { DeltaTable } from './table.js';
+import type { Snapshot } from '../log/snapshot.js';
+import type { ObjectStore } from '../storage/store.js';
 
 /** `_delta_log/_last_checkpoint` as read by the log (src/log/segment.ts), with the optional fields shown here. */
 export interface LastCheckpointInfo extends LastCheckpointHint {
@@ -45,7 +46,7 @@ function protocolInfo(p: Protocol): TableDescription['protocol'] {
 }
 
 /** Describe the loaded version of `table`. */
-export async function describe(table: DeltaTable): Promise<TableDescription> {
+export async function describe(table: { readonly uri: string; readonly store: ObjectStore; readonly snapshot: Snapshot }): Promise<TableDescription> {
   const snap = table.snapshot;
   const files = snap.activeFiles();
   const md = snap.metadata;

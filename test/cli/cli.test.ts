@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { cli, ok, okJson } from './run.js';
 

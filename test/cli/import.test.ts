@@ -5,7 +5,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { typeToString } from '../../src/schema/json.js';
 import type { StructType } from '../../src/schema/types.js';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { cli, ok, okJson } from './run.js';
 

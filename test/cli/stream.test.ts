@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { cli } from './run.js';
 

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, optimize } from '../../src/table/table.js';
+import { DeltaTable, optimize } from '../../src/delta_table.js';
 import { DeltaSink } from '../../src/streaming/sink.js';
 import { tableFromArrays, type Table } from 'apache-arrow';
 import { LocalStore } from '../../src/storage/local.js';

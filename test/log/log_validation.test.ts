@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { InvalidArgumentError, ProtocolError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';

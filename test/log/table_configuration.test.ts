@@ -5,7 +5,7 @@ import { InvalidTablePropertyError, UnsupportedFeatureError } from '../../src/er
 import { TableConfiguration } from '../../src/log/table_configuration.js';
 import { parseIntervalMs, TABLE_PROPERTIES, TableProperties, type TablePropertyName } from '../../src/log/table_properties.js';
 import { parseSchema } from '../../src/schema/json.js';
-import { DeltaTable, vacuum } from '../../src/table/table.js';
+import { DeltaTable, vacuum } from '../../src/delta_table.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 import { loadCases } from '../schema/helpers.js';
 import { SCHEMA, commitInfo, metaData, newTable, protocol, writeCommit } from './log_helpers.js';

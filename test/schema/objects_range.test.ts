@@ -2,7 +2,7 @@
 // (issue 11 item 8: numbers used to wrap silently into Invalid Date and nonsense stats).
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { SchemaMismatchError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Field, Int64, Struct, Table, Utf8, makeData, makeVector, type Data, type DataType } from 'apache-arrow';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { SchemaMismatchError } from '../../src/errors.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { CommitOutcomeUnknownError, InvalidArgumentError, StorageError } from '../../src/errors.js';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { resolveS3Settings } from '../../src/storage/s3.js';
 import type { StructType } from '../../src/schema/types.js';
 import { startHttpProxy, type Proxy } from './proxies.js';

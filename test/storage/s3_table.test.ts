@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import type { StructType } from '../../src/schema/types.js';
 import { openStore, type StorageOptions } from '../../src/storage/registry.js';
 import { listAll } from '../../src/storage/store.js';

@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { DeltaSource } from '../../src/streaming/source.js';
 import { DeltaSink } from '../../src/streaming/sink.js';
 import { runStream } from '../../src/streaming/runner.js';

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { DeltaSource } from '../../src/streaming/source.js';
 import { DeltaSink } from '../../src/streaming/sink.js';
 import { runStream, type StreamProgress } from '../../src/streaming/runner.js';

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
-import { DeltaTable, optimize } from '../../src/table/table.js';
+import { DeltaTable, optimize } from '../../src/delta_table.js';
 import { DeltaSource, type DeltaSourceOffset } from '../../src/streaming/source.js';
 import { StreamSourceChangedError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';

@@ -6,7 +6,7 @@ import { JsonDirSource, type JsonDirOffset } from '../../src/streaming/json_dir_
 import { IterableSource, type StreamItem } from '../../src/streaming/iterable_source.js';
 import { runStream } from '../../src/streaming/runner.js';
 import { DeltaSink } from '../../src/streaming/sink.js';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { InvalidArgumentError, SchemaMismatchError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';

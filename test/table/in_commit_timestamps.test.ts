@@ -2,7 +2,7 @@
 // and history apply one commit-time rule, also when commit file modification times disagree with the ICTs.
 import { afterAll, describe, expect, it } from 'vitest';
 import { VersionNotFoundError } from '../../src/errors.js';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { cleanupTempDirs } from '../helpers/tmp.js';
 import { add, commitInfo, metaData, newTable, protocol, setCommitMtime, writeCommit } from '../log/log_helpers.js';
 

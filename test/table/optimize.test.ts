@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, optimize } from '../../src/table/table.js';
+import { DeltaTable, optimize } from '../../src/delta_table.js';
 import { binPack } from '../../src/table/operations/optimize.js';
 import { ConcurrentDeleteReadError, InvalidArgumentError } from '../../src/errors.js';
 import { LocalStore } from '../../src/storage/local.js';

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeltaTable } from '../../src/table/table.js';
+import { DeltaTable } from '../../src/delta_table.js';
 import { evaluateMask } from '../../src/expr/index.js';
 import { col, lit, not, or, type Expr, type Literal } from '../../src/expr/index.js';
 import { dateLit, timestampLit } from '../../src/expr/index.js';

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, restore } from '../../src/table/table.js';
+import { DeltaTable, restore } from '../../src/delta_table.js';
 import { restoredProtocol } from '../../src/table/operations/restore.js';
 import { DataFileNotFoundError, InvalidArgumentError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, vacuum } from '../../src/table/table.js';
+import { DeltaTable, vacuum } from '../../src/delta_table.js';
 import { isHiddenPath } from '../../src/table/operations/vacuum.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { promises as fsp, existsSync, readFileSync, readdirSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, vacuum } from '../../src/table/table.js';
+import { DeltaTable, vacuum } from '../../src/delta_table.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { DeltaError, InvalidArgumentError, StorageError } from '../../src/errors.js';
 import type { StructType } from '../../src/schema/types.js';

@@ -8,7 +8,8 @@ import type { Compiled } from '../../expr/compiled.js';
 import { resolveRef } from '../../expr/resolve.js';
 import type { Value } from '../../schema/access/get.js';
 import type { StructField, StructType } from '../../schema/types.js';
-import type { DeltaTable } from '../../table/table.js';
+import type { Snapshot } from '../../log/snapshot.js';
+import { Scan } from '../../table/scan.js';
 import { type Frame, frameOf, toExpr } from './frame.js';
 
 export interface JoinOptions {
@@ -41,14 +42,21 @@ function hashKey(v: Value): string {
   return typeof v === 'bigint' ? `n${v}` : typeof v === 'number' ? `n${v}` : typeof v === 'string' ? `s${v}` : JSON.stringify(v);
 }
 
-export function compileJoin(left: StructType, table: DeltaTable, options: JoinOptions): CompiledJoin {
+/** An opened reference table (a DeltaTable fits): its snapshot is brought up to date before each batch. */
+export interface ReferenceTable {
+  readonly uri: string;
+  readonly snapshot: Snapshot;
+}
+
+export function compileJoin(left: StructType, table: ReferenceTable, options: JoinOptions): CompiledJoin {
   if (!options || (typeof options.on !== 'string' && (typeof options.on !== 'object' || options.on === null))) {
     throw new InvalidArgumentError("join needs options.on, e.g. { on: 'e.sensor = r.sensor' }");
   }
   const type = options.type ?? 'inner';
   if (type !== 'inner' && type !== 'left') throw new InvalidArgumentError(`join type must be 'inner' or 'left', got '${String(type)}'`);
   const [ea, ra] = options.aliases ?? ['e', 'r'];
-  const right = table.schema;
+  let snap = table.snapshot;
+  const right = snap.schema;
   const scope = [
     { name: ea, schema: left },
     { name: ra, schema: right },
@@ -101,13 +109,13 @@ export function compileJoin(left: StructType, table: DeltaTable, options: JoinOp
   return {
     out,
     async refresh() {
-      const t = await table.refresh();
-      if (t.version === refVersion) return;
-      if (JSON.stringify(t.schema) !== JSON.stringify(right)) {
-        throw new InvalidArgumentError(`the schema of the reference table ${t.uri} changed at version ${t.version}: restart the query`);
+      snap = await snap.update();
+      if (snap.version === refVersion) return;
+      if (JSON.stringify(snap.schema) !== JSON.stringify(right)) {
+        throw new InvalidArgumentError(`the schema of the reference table ${table.uri} changed at version ${snap.version}: restart the query`);
       }
-      ref = frameOf(await t.scan().toArrow(), right);
-      refVersion = t.version;
+      ref = frameOf(await new Scan(snap).toArrow(), right);
+      refVersion = snap.version;
       index = new Map();
       if (keys.length) {
         const all = Array.from({ length: ref.numRows }, (_, i) => i);

@@ -5,13 +5,14 @@ import type * as arrow from 'apache-arrow';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Expr } from '../../expr/ast.js';
 import { fromArrowSchema } from '../../schema/arrow.js';
-import { DeltaTable } from '../../table/table.js';
-import type { JoinOptions } from './join.js';
+import { Snapshot } from '../../log/snapshot.js';
+import { openStreamStore } from '../store.js';
+import type { JoinOptions, ReferenceTable } from './join.js';
 import type { StructType } from '../../schema/types.js';
 import { StreamCheckpoint } from '../checkpoint.js';
 import { type RunStreamOptions, type StreamRunResult, runStream } from '../runner.js';
 import { DeltaSink } from '../sink.js';
-import type { DeltaSource } from '../source.js';
+import type { StreamSource } from '../types.js';
 import type { AggSpec } from './aggregate.js';
 import { type AggregationPlan, type OutputMode, StreamingAggregation } from './aggregation.js';
 import { type Duration, parseDuration } from './duration.js';
@@ -48,8 +49,11 @@ function isWindow(x: GroupByItem): x is WindowSpec {
   return typeof x === 'object' && x !== null && WINDOW_KINDS.has((x as { kind: string }).kind) && 'column' in x;
 }
 
+/** The source a query reads (a DeltaSource): any stream source that knows its schema. */
+type QuerySource = StreamSource & { schema(): Promise<arrow.Schema> };
+
 interface QueryParts {
-  source: DeltaSource;
+  source: QuerySource;
   stages: StageSpec[];
   lateArrivalPolicy?: 'drop' | 'adjust';
   aggregation?: AggregationPlan;
@@ -91,7 +95,7 @@ export class StreamQuery {
    * join(sensors, { on: 'e.sensor = r.sensor', type: 'left' }). Reference columns named like a stream column
    * are renamed `r_<name>` (the reference alias).
    */
-  join(reference: DeltaTable | string, options: JoinOptions): StreamQuery {
+  join(reference: ReferenceTable | string, options: JoinOptions): StreamQuery {
     return this.with({ kind: 'join', table: reference, options });
   }
 
@@ -123,7 +127,9 @@ export class StreamQuery {
   }> {
     const inputSchema = fromArrowSchema(await this.parts.source.schema());
     const stages = await Promise.all(
-      this.parts.stages.map(async (s) => (s.kind === 'join' && typeof s.table === 'string' ? { ...s, table: await DeltaTable.open(s.table) } : s)),
+      this.parts.stages.map(async (s) =>
+        s.kind === 'join' && typeof s.table === 'string' ? { ...s, table: { uri: s.table, snapshot: await Snapshot.load(await openStreamStore(s.table)) } } : s,
+      ),
     );
     const pipeline = compilePipeline(inputSchema, stages);
     const agg = this.parts.aggregation;

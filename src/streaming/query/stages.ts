@@ -7,7 +7,7 @@ import { fieldByName } from '../../expr/resolve.js';
 import { isTimestamp } from '../../expr/types.js';
 import type { Value } from '../../schema/access/get.js';
 import type { StructField, StructType } from '../../schema/types.js';
-import type { DeltaTable } from '../../table/table.js';
+import type { ReferenceTable } from './join.js';
 import { type Frame, type FrameExpr, compileOver, filterFrame, toExpr } from './frame.js';
 import { type JoinOptions, compileJoin } from './join.js';
 
@@ -19,7 +19,7 @@ export type StageSpec =
   | { kind: 'withColumn'; name: string; expr: Expr | string }
   | { kind: 'select'; items: SelectItem[] }
   | { kind: 'watermark'; column: string; delayMs: number }
-  | { kind: 'join'; table: DeltaTable | string; options: JoinOptions };
+  | { kind: 'join'; table: ReferenceTable | string; options: JoinOptions };
 
 /** A compiled stage: its output schema and how it turns a frame into the next one. */
 interface CompiledStage {

@@ -1,5 +1,5 @@
 // Shared helpers of the streaming-query tests: a bronze table fed batch by batch, and the sink read back as model rows.
-import { DeltaTable } from '../../../src/table/table.js';
+import { DeltaTable } from '../../../src/delta_table.js';
 import type { StructType } from '../../../src/schema/types.js';
 import { fromArrowSchema } from '../../../src/schema/arrow.js';
 import { frameOf } from '../../../src/streaming/query/frame.js';

@@ -1,7 +1,7 @@
 // Windowed streaming aggregation end to end (Delta source -> query -> Delta sink) against a plain TS batch model
 // of the same query and watermark rule: every window kind, out-of-order and late events, append and complete modes.
 import { afterAll, describe, expect, it } from 'vitest';
-import { DeltaTable } from '../../../src/table/table.js';
+import { DeltaTable } from '../../../src/delta_table.js';
 import {
   avg,
   count,

@@ -6,10 +6,10 @@ import { toArrowSchema } from '../schema/arrow.js';
 import { openStore } from '../storage/registry.js';
 import type { ObjectStore } from '../storage/store.js';
 import { buildData } from '../schema/vectors.js';
-import type { ReadLimits, StreamSource } from '../streaming/types.js';
+import type { ReadLimits, StreamSource } from './types.js';
 import { InvalidArgumentError } from '../errors.js';
-import { TableChanges } from './changes.js';
-import { Scan } from './scan.js';
+import { TableChanges } from '../table/changes.js';
+import { Scan } from '../table/scan.js';
 
 /** Position in the change feed: every version up to `reservoirVersion` was emitted (the snapshot one when isStartingVersion). */
 export interface ChangeFeedOffset {

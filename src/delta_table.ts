@@ -1,37 +1,37 @@
-// DeltaTable: the user API over one table, a thin facade: it holds the loaded Snapshot and hands reads to Scan and the
-// streaming source, and every change to the operations in ./operations/. No protocol rule is decided here.
+// DeltaTable: the user API over one table, a thin facade over everything below it: it holds the loaded Snapshot, hands
+// reads to Scan and the stream source, and every change to src/table/operations/. No protocol rule is decided here.
 import type { Schema as ArrowSchema } from 'apache-arrow';
-import type { Add, Metadata, Protocol } from '../log/actions.js';
-import { checkpointStateOf, writeCheckpoint, type CheckpointWriteResult } from '../log/checkpoint_write.js';
-import { readHistory, type HistoryEntry } from '../log/history.js';
-import { Snapshot } from '../log/snapshot.js';
-import type { StructType } from '../schema/types.js';
-import { openStore, type StorageOptions } from '../storage/registry.js';
-import type { ObjectStore } from '../storage/store.js';
-import { InvalidArgumentError, TableExistsError, TableNotFoundError, UnsupportedFeatureError } from '../errors.js';
-import { createTable } from './operations/create.js';
-import { optimize as optimizeOp, type OptimizeOptions, type OptimizeResult } from './operations/optimize.js';
-import { restore as restoreOp, type RestoreResult, type RestoreTarget } from './operations/restore.js';
-import { vacuum as vacuumOp, type VacuumOptions, type VacuumResult } from './operations/vacuum.js';
-import { append, overwrite, type Committed, type CommitResult, type OverwriteOptions, type WriteOptions } from './operations/write.js';
-import type { WriteData } from './operations/write_input.js';
-import { DeltaSource, type DeltaSourceOptions } from '../streaming/source.js';
-import { deleteRows, type DeleteMetrics } from './operations/delete.js';
-import { updateRows, type UpdateMetrics, type UpdateSpec } from './operations/update.js';
-import type { DmlOptions, DmlResult } from './operations/dml_files.js';
-import { TableChanges, type ChangesOptions } from './changes.js';
-import { ChangeFeedSource, type ChangeFeedSourceOptions } from './change_feed_source.js';
+import type { Add, Metadata, Protocol } from './log/actions.js';
+import { checkpointStateOf, writeCheckpoint, type CheckpointWriteResult } from './log/checkpoint_write.js';
+import { readHistory, type HistoryEntry } from './log/history.js';
+import { Snapshot } from './log/snapshot.js';
+import type { StructType } from './schema/types.js';
+import { openStore, type StorageOptions } from './storage/registry.js';
+import type { ObjectStore } from './storage/store.js';
+import { InvalidArgumentError, TableExistsError, TableNotFoundError, UnsupportedFeatureError } from './errors.js';
+import { createTable } from './table/operations/create.js';
+import { optimize as optimizeOp, type OptimizeOptions, type OptimizeResult } from './table/operations/optimize.js';
+import { restore as restoreOp, type RestoreResult, type RestoreTarget } from './table/operations/restore.js';
+import { vacuum as vacuumOp, type VacuumOptions, type VacuumResult } from './table/operations/vacuum.js';
+import { append, overwrite, type Committed, type CommitResult, type OverwriteOptions, type WriteOptions } from './table/operations/write.js';
+import type { WriteData } from './table/operations/write_input.js';
+import { DeltaSource, type DeltaSourceOptions } from './streaming/source.js';
+import { Scan, type ScanOptions } from './table/scan.js';
+import { deleteRows, type DeleteMetrics } from './table/operations/delete.js';
+import { updateRows, type UpdateMetrics, type UpdateSpec } from './table/operations/update.js';
+import type { DmlOptions, DmlResult } from './table/operations/dml_files.js';
+import { MergeBuilder, mergeRows, type MergeMetrics, type MergeOptions, type MergeSource } from './table/operations/merge.js';
+import type { Expr } from './expr/index.js';
+import { TableChanges, type ChangesOptions } from './table/changes.js';
+import { ChangeFeedSource, type ChangeFeedSourceOptions } from './streaming/change_feed_source.js';
 
 /** stream({ readChangeFeed: true }): the change data feed as a stream (Spark's readChangeFeed option). */
 export interface ChangeFeedStreamOptions extends ChangeFeedSourceOptions {
   readChangeFeed: true;
 }
-import { MergeBuilder, mergeRows, type MergeMetrics, type MergeOptions, type MergeSource } from './operations/merge.js';
-import type { Expr } from '../expr/index.js';
-import { Scan, type ScanOptions } from './scan.js';
 
-export type { CommitResult, OverwriteOptions, WriteOptions } from './operations/write.js';
-export type { WriteData } from './operations/write_input.js';
+export type { CommitResult, OverwriteOptions, WriteOptions } from './table/operations/write.js';
+export type { WriteData } from './table/operations/write_input.js';
 
 export interface CreateOptions {
   schema: StructType | ArrowSchema;
