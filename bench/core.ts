@@ -11,7 +11,7 @@ import { readParquet, writeParquet } from '../src/storage/parquet.js';
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
-function makeBatches(rows: number, batchRows: number): Table {
+export function makeBatches(rows: number, batchRows: number): Table {
   const schema = new Schema([
     new Field('id', new Int64(), true),
     new Field('ts', new TimestampMicrosecond('UTC'), true),
@@ -48,7 +48,7 @@ function makeBatches(rows: number, batchRows: number): Table {
   return new Table(batches);
 }
 
-const benchSchema: StructType = {
+export const benchSchema: StructType = {
   type: 'struct',
   fields: [
     { name: 'id', type: 'long', nullable: true, metadata: {} },

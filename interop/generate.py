@@ -59,7 +59,7 @@ def spark_column_mapping(mode):
             f"ALTER TABLE {t} DROP COLUMN info",
             f"INSERT INTO {t} VALUES (4, 'd', 'p3', 40)",
         )
-        return {"earlierVersions": [3, 1]}
+        return {"earlierVersions": [3, 1], "expectWriteRefused": "columnMapping"}
 
     return gen
 
@@ -85,7 +85,7 @@ def spark_liquid(s, p):
         f"INSERT INTO {t} VALUES (3, 'Oslo'), (4, 'Rome')",
         f"OPTIMIZE {t}",
     )
-    return {"earlierVersions": [2, 1]}
+    return {"earlierVersions": [2, 1], "expectWriteRefused": "clustering"}
 
 
 def spark_row_tracking(s, p):
@@ -97,7 +97,7 @@ def spark_row_tracking(s, p):
         f"UPDATE {t} SET v = 'b' WHERE id < 3",
         f"INSERT INTO {t} SELECT id, 'c' FROM range(10, 15)",
     )
-    return {"earlierVersions": [2, 1]}
+    return {"earlierVersions": [2, 1], "expectWriteRefused": "rowTracking"}
 
 
 def spark_ict(s, p):
@@ -109,7 +109,7 @@ def spark_ict(s, p):
         f"INSERT INTO {t} VALUES (3)",
         f"DELETE FROM {t} WHERE id = 2",
     )
-    return {"earlierVersions": [2, 1]}
+    return {"earlierVersions": [2, 1], "expectWriteRefused": "inCommitTimestamp"}
 
 
 def spark_type_widening(s, p):

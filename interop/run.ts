@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareReading, deltatsReading, type Reading } from './compare.js';
 import { SCENARIOS, type WrittenTable } from './we_write.js';
-import { readHistory, LocalStore } from '../src/index.js';
+import { DeltaTable, LocalStore, readHistory, UnsupportedFeatureError } from '../src/index.js';
 import { sharedScenarios, type SharedContext } from './shared.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     console.error('interop: no Python venv; run interop/setup.sh first');
     process.exit(2);
   }
+  selfCheck();
   rmSync(WORK, { recursive: true, force: true });
   for (const d of ['d1', 'd2', 'shared']) mkdirSync(path.join(WORK, d), { recursive: true });
 
@@ -173,6 +174,17 @@ async function main(): Promise<void> {
   report(Date.now() - t0);
 }
 
+/** The comparison itself must be able to fail: one differing row and one differing type are reported. */
+function selfCheck(): void {
+  const schema = (t: 'long' | 'integer') => ({ type: 'struct' as const, fields: [{ name: 'a', type: t, nullable: true, metadata: {} }] });
+  const ours: Reading = { requested: null, version: 1, schema: schema('long'), partitionColumns: [], lines: ['{"a":"1"}', '{"a":"2"}'] };
+  const row = compareReading(ours, { requested: null, version: 1, schema: schema('long'), partitionColumns: [], rows: [{ a: '1' }, { a: '3' }] });
+  const type = compareReading(ours, { requested: null, version: 1, schema: schema('integer'), partitionColumns: [], rows: [{ a: 1 }, { a: 2 }] });
+  const same = compareReading(ours, { requested: null, version: 1, schema: schema('long'), partitionColumns: [], rows: [{ a: '2' }, { a: '1' }] });
+  const ok = row.length === 1 && row[0]!.includes('{"a":"3"}') && type.some((p) => p.startsWith('schema:')) && same.length === 0;
+  record('self-check/comparison reports a differing row and type, accepts equal rows in any order', ok ? [] : [JSON.stringify({ row, type, same })]);
+}
+
 async function compareReadings(id: string, r: DriverResults[string] | undefined, deltatsUri: string): Promise<void> {
   if (!selected(id)) return;
   if (!r) return record(id, 'no result from the driver');
@@ -227,12 +239,35 @@ async function checkGenerated(t: Task, r: DriverResults[string] | undefined): Pr
     const want = `[feature=${info.expectUnsupported}]`;
     return record(t.id, ours.error?.includes(want) ? [] : [`expected UnsupportedFeatureError naming '${info.expectUnsupported}', got ${ours.error ?? `${ours.lines?.length} rows`}`]);
   }
-  const facts = Object.entries(info).filter(([k]) => k !== 'earlierVersions').map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  if (typeof info.expectWriteRefused === 'string') await checkWriteRefused(t.id, uri, info.expectWriteRefused);
+  const facts = Object.entries(info).filter(([k]) => k !== 'earlierVersions' && k !== 'expectWriteRefused').map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   if (facts.length) console.log(`     ${t.id}: ${facts.join(', ')}`);
   for (const theirs of r.readings ?? []) {
     const at = theirs.requested === null ? 'latest' : `v${theirs.requested}`;
     const ours = await deltatsReading(uri, theirs.requested);
     record(`${t.id}@${at}`, compareReading(ours, theirs));
+  }
+}
+
+/** An append to (a copy of) a table using a writer feature deltats cannot honour is refused, naming the feature. */
+async function checkWriteRefused(id: string, uri: string, feature: string): Promise<void> {
+  const copy = `${uri}-append-copy`;
+  cpSync(uri, copy, { recursive: true });
+  try {
+    const t = await DeltaTable.open(copy);
+    const versionBefore = t.version;
+    try {
+      await t.append((await t.scan().toArray()).slice(0, 1));
+      record(`${id}/deltats-append-refused`, `deltats appended to a table using '${feature}' instead of refusing`);
+    } catch (e) {
+      const ok = e instanceof UnsupportedFeatureError && e.feature === feature;
+      const after = (await DeltaTable.open(copy)).version;
+      const problems = ok ? [] : [`expected UnsupportedFeatureError naming '${feature}', got ${(e as Error).constructor.name}: ${(e as Error).message}`];
+      if (after !== versionBefore) problems.push(`the refused append still committed version ${after}`);
+      record(`${id}/deltats-append-refused`, problems);
+    }
+  } catch (e) {
+    record(`${id}/deltats-append-refused`, `deltats could not open the table: ${(e as Error).message}`);
   }
 }
 
