@@ -201,6 +201,30 @@ async function schemaMergeNtzTable(dir: string): Promise<WrittenTable> {
   return { scenario: 'schema evolution adds a timestamp_ntz column', path: p, earlier: [1] };
 }
 
+async function dmlTable(dir: string, deletionVectors: boolean): Promise<WrittenTable> {
+  const p = path.join(dir, deletionVectors ? 'dml-deletion-vectors' : 'dml');
+  const t = await DeltaTable.create(p, {
+    schema: SIMPLE,
+    partitionBy: ['day'],
+    properties: deletionVectors ? { 'delta.enableDeletionVectors': 'true' } : {},
+  });
+  await t.append([...simpleRows(0, 20, '2024-01-01'), ...simpleRows(20, 20, '2024-01-02')]);
+  await t.delete('id % 7 = 0');
+  await t.update({ where: 'id < 10', set: { v: "'updated'" } });
+  await t
+    .merge(simpleRows(35, 10, '2024-01-02'), { on: 'target.id = source.id' })
+    .whenMatchedUpdate({ set: { v: "'merged'" } })
+    .whenNotMatchedInsertAll()
+    .execute();
+  const dvs = t.files().filter((a) => a.deletionVector).length;
+  return {
+    scenario: `DELETE/UPDATE/MERGE${deletionVectors ? ` with deletion vectors (${dvs} files carry one)` : ''}`,
+    path: p,
+    earlier: [2, 1],
+    history: true,
+  };
+}
+
 async function streamSinkTable(dir: string): Promise<WrittenTable> {
   const p = path.join(dir, 'stream-sink');
   const schema = struct(f('id', 'long'), f('batch', 'integer'));
@@ -226,4 +250,6 @@ export const SCENARIOS: Array<{ name: string; write: (dir: string) => Promise<Wr
   { name: 'schema-merge-timestamp-ntz', write: schemaMergeNtzTable },
   { name: 'partitioned-negative-decimal', write: negativeDecimalPartitionTable },
   { name: 'stream-sink', write: streamSinkTable },
+  { name: 'dml', write: (dir) => dmlTable(dir, false) },
+  { name: 'dml-deletion-vectors', write: (dir) => dmlTable(dir, true) },
 ];
