@@ -11,6 +11,7 @@ import { LogReplay } from './replay.js';
 import { buildLogSegment, listLog, type LogSegment, type SegmentCommit } from './segment.js';
 import { commitInfoOf, resolveTimestampToVersion } from './history.js';
 import { commitDigest, verifyLineage } from './lineage.js';
+import { assertReadable } from './features.js';
 import { TableConfiguration } from './table_configuration.js';
 
 export interface SnapshotLoadOptions {
@@ -207,8 +208,10 @@ function configurationOf(store: ObjectStore, version: number, state: LogReplay, 
   if (!state.protocol) throw new ProtocolError(`no protocol action found in the log of ${where}`);
   if (!state.metadata) throw new ProtocolError(`no metaData action found in the log of ${where}`);
   if (previous && previous.protocol === state.protocol && previous.metadata === state.metadata) return previous;
+  // Features first: a schema may use a type of a feature deltats cannot read (variant), which must be reported
+  // as that feature, not as an unknown type.
+  assertReadable(state.protocol, state.metadata);
   const config = new TableConfiguration(state.protocol, state.metadata);
-  config.assertReadable();
   for (const c of config.partitionColumns) {
     if (!config.schema.fields.some((f) => f.name === c)) {
       throw new ProtocolError(`partition column '${c}' of ${where} is not a column of the table schema`);
