@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { compareReading, deltatsReading, type Reading } from './compare.js';
 import { SCENARIOS, type WrittenTable } from './we_write.js';
 import { DeltaTable, LocalStore, readHistory, UnsupportedFeatureError } from '../src/index.js';
-import { sharedScenarios, type SharedContext } from './shared.js';
+import { sharedScenarios, stopS3IfStarted, type SharedContext } from './shared.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -171,6 +171,7 @@ async function main(): Promise<void> {
   // Shared tables.
   for (const s of shared) await s.check(s.sparkTask ? res[`shared/${s.id}`] : undefined);
 
+  await stopS3IfStarted(ROOT);
   report(Date.now() - t0);
 }
 

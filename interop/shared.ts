@@ -108,10 +108,23 @@ const S3 = {
   region: 'us-east-1',
 };
 
+/** Set when this run started the local radosgw (none was answering): stopS3IfStarted stops it again. */
+let startedRgw = false;
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    await fetch(endpoint, { signal: AbortSignal.timeout(3_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function ensureS3(root: string): Promise<S3Client> {
-  if (!process.env.DELTATS_S3_ENDPOINT) {
-    // Starts (or reuses) the local radosgw, as the S3 tests do.
+  if (!process.env.DELTATS_S3_ENDPOINT && !(await answers(S3.endpoint))) {
+    // Starts the local radosgw, as the S3 tests do; a server already running is reused and left alone.
     await promisify(execFile)(path.join(root, 'scripts', 'start-rgw.sh'), [], { timeout: 170_000 });
+    startedRgw = true;
   }
   const client = new S3Client({
     endpoint: S3.endpoint,
@@ -140,6 +153,14 @@ async function s3Versions(client: S3Client, prefix: string): Promise<number[]> {
     token = r.NextContinuationToken;
   } while (token);
   return out;
+}
+
+/** Stops the radosgw this run started (and removes its data dir); a server found running stays. */
+export async function stopS3IfStarted(root: string): Promise<void> {
+  if (!startedRgw) return;
+  await promisify(execFile)(path.join(root, 'scripts', 'stop-rgw.sh'), ['--remove-data'], { timeout: 60_000 });
+  startedRgw = false;
+  console.log('interop: stopped the radosgw this run started');
 }
 
 export function sharedScenarios(ctx: SharedContext): SharedScenario[] {
