@@ -7,20 +7,16 @@ import { openStore } from '../storage/registry.js';
 import type { ObjectStore } from '../storage/store.js';
 import { buildData } from '../schema/vectors.js';
 import type { ReadLimits, StreamSource } from './types.js';
+import type { DeltaSourceOffset } from './source.js';
 import { InvalidArgumentError } from '../errors.js';
 import { TableChanges } from '../table/changes.js';
 import { Scan } from '../table/scan.js';
 
-/** Position in the change feed: every version up to `reservoirVersion` was emitted (the snapshot one when isStartingVersion). */
-export interface ChangeFeedOffset {
-  [key: string]: string | number | boolean;
-  sourceVersion: 1;
-  reservoirId: string;
-  reservoirVersion: number;
-  /** -1: nothing of the starting snapshot emitted yet; 0: emitted (only meaningful while isStartingVersion). */
-  index: number;
-  isStartingVersion: boolean;
-}
+/**
+ * Position in the change feed: Spark's DeltaSourceOffset, as its CDF source uses it. Every version up to
+ * `reservoirVersion` was emitted (the snapshot one when isStartingVersion; index -1 = nothing of it yet).
+ */
+export type ChangeFeedOffset = DeltaSourceOffset;
 
 export interface ChangeFeedSourceOptions {
   /** First version whose changes are read; 'latest' = only versions after the current one. Without it: the current snapshot as inserts, then changes. */
