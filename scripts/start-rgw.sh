@@ -99,7 +99,9 @@ osd objectstore = memstore
 memstore device bytes = 1073741824
 osd memory target = 939524096
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+# tcp_nodelay=1: without it beast's Nagle (response headers and body in two writes) meets the client's 40 ms delayed
+# ACK on every reused keep-alive connection: ~44 ms per request instead of ~1 ms (measured; AWS S3 shows no such delay).
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw data = $D/rgw.a
 C
 C="-c $D/ceph.conf"

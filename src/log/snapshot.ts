@@ -60,6 +60,13 @@ export class Snapshot {
     let version = opts.version;
     if (opts.timestamp !== undefined) version = await resolveTimestampToVersion(store, opts.timestamp);
     let segment = await buildLogSegment(store, { version, ignoreCheckpoints: opts.ignoreCheckpoints });
+    // The commits after the checkpoint are fetched (concurrently, bounded) while the checkpoint is read and decoded.
+    const fetchCommits = (commits: readonly SegmentCommit[]): Promise<Uint8Array[]> => {
+      const p = mapLimit(commits, 16, (c) => store.get(c.path));
+      p.catch(() => undefined); // awaited below; a checkpoint error thrown first must not leave it unhandled
+      return p;
+    };
+    let commitBytes = fetchCommits(segment.commits);
     let checkpointActions: Action[] = [];
     let firstError: unknown;
     // An unreadable checkpoint (truncated by a crashed writer, a sidecar gone) is skipped for an older one or for
@@ -76,14 +83,16 @@ export class Snapshot {
         );
         if (!older) throw firstError;
         segment = older;
+        commitBytes = fetchCommits(segment.commits);
       }
     }
     const state = new LogReplay();
     state.apply(checkpointActions);
-    // Fetch commits concurrently (bounded), apply strictly in version order.
+    // Commits apply strictly in version order.
     let digest: string | undefined;
-    const commitActions = await mapLimit(segment.commits, 16, async (c) => {
-      const bytes = await store.get(c.path);
+    const fetched = await commitBytes;
+    const commitActions = segment.commits.map((c, i) => {
+      const bytes = fetched[i]!;
       if (c.version === segment.version) digest = commitDigest(bytes);
       return parseCommit(bytes, c.path);
     });
