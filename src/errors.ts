@@ -78,6 +78,13 @@ export class StorageError extends DeltaError {
   }
 }
 
+/** A Parquet worker thread died (crashed, ran out of memory, was terminated) while it held a task; a fresh one replaces it. */
+export class ParquetWorkerError extends DeltaError {
+  constructor(message: string, readonly file?: string, options?: { cause?: unknown }) {
+    super(file ? `${message} (${file})` : message, options);
+  }
+}
+
 export class NotFoundError extends StorageError {
   constructor(location: string) {
     super('not found', location);

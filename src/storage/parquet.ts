@@ -1,6 +1,6 @@
-// The Parquet seam: encode Arrow tables to Parquet bytes and decode Parquet bytes to Arrow, via parquet-wasm.
-// src/log and src/table use these functions only; nothing else imports parquet-wasm.
-import * as pw from 'parquet-wasm/node';
+// The Parquet seam: encode Arrow tables to Parquet bytes and decode Parquet bytes to Arrow, via parquet-wasm
+// (parquet_wasm.ts), on the calling thread or in the worker pool (parquet_pool.ts). src/log and src/table use these
+// functions only; nothing else imports parquet-wasm or worker_threads.
 import {
   Field,
   makeData,
@@ -15,9 +15,11 @@ import {
   type Data,
   type DataType,
 } from 'apache-arrow';
-import { ProtocolError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js';
-import { parquetSchema, readParquetFooter, schemaTree, type ParquetFooter, type ParquetSchemaNode } from './parquet_footer.js';
+import { ParquetWorkerError, ProtocolError, SchemaMismatchError, UnsupportedFeatureError } from '../errors.js';
+import { parquetSchema, readParquetFooter, schemaTree, type ParquetFooter } from './parquet_footer.js';
 import { floorDiv, readInt96Column } from './parquet_int96.js';
+import { decodeToIPC, encodeFromIPC, parquetWasmMessage, type EncodeRequest, type ParquetCompression } from './parquet_wasm.js';
+import { parquetPool } from './parquet_pool.js';
 import { isValid } from '../schema/access/validity.js';
 import { fixedValues } from '../schema/access/view.js';
 
@@ -35,8 +37,8 @@ export {
   type ParquetCodec,
   type ParquetRepetition,
 } from './parquet_footer.js';
-
-export type ParquetCompression = 'snappy' | 'zstd' | 'uncompressed' | 'gzip';
+export { defaultThreads } from './parquet_pool.js';
+export type { ParquetCompression } from './parquet_wasm.js';
 
 export interface ParquetWriteOptions {
   compression?: ParquetCompression;
@@ -54,40 +56,85 @@ export interface ParquetReadOptions {
   file?: string;
 }
 
-const COMPRESSION: Record<ParquetCompression, pw.Compression> = {
-  snappy: pw.Compression.SNAPPY,
-  zstd: pw.Compression.ZSTD,
-  gzip: pw.Compression.GZIP,
-  uncompressed: pw.Compression.UNCOMPRESSED,
-};
+/** Where encoding and decoding run. */
+export interface ParquetThreadOptions {
+  /** Worker threads (a process-wide pool per size): default the available cores; 0 or 1 = the calling thread. */
+  threads?: number;
+  /** Decode inputs smaller than this many bytes on the calling thread (default INLINE_DECODE_BELOW). */
+  inlineBelow?: number;
+}
+
+function encodeRequest(options: ParquetWriteOptions): EncodeRequest {
+  const r: EncodeRequest = { compression: options.compression ?? 'snappy' };
+  if (options.rowGroupSize) r.rowGroupSize = options.rowGroupSize;
+  if (options.createdBy) r.createdBy = options.createdBy;
+  if (options.keyValueMetadata) r.keyValueMetadata = options.keyValueMetadata;
+  return r;
+}
+
+function encodeFailed(e: unknown): SchemaMismatchError {
+  // parquet-wasm refuses data Arrow JS accepted (invalid UTF-8 in a string column, nesting beyond its limit...).
+  return new SchemaMismatchError(`the data cannot be encoded as Parquet (${parquetWasmMessage(e)}); nothing was written`);
+}
 
 export function writeParquet(table: Table, options: ParquetWriteOptions = {}): Uint8Array {
-  let b = new pw.WriterPropertiesBuilder().setCompression(COMPRESSION[options.compression ?? 'snappy']);
-  if (options.rowGroupSize) b = b.setMaxRowGroupSize(options.rowGroupSize);
-  if (options.createdBy) b = b.setCreatedBy(options.createdBy);
-  if (options.keyValueMetadata) b = b.setKeyValueMetadata(new Map(Object.entries(options.keyValueMetadata)));
   try {
-    const wasmTable = pw.Table.fromIPCStream(tableToIPC(table, 'stream'));
-    return pw.writeParquet(wasmTable, b.build());
+    return encodeFromIPC(tableToIPC(table, 'stream'), encodeRequest(options));
   } catch (e) {
-    // parquet-wasm refuses data Arrow JS accepted (invalid UTF-8 in a string column, nesting beyond its limit...).
-    throw new SchemaMismatchError(`the data cannot be encoded as Parquet (${parquetWasmMessage(e)}); nothing was written`);
+    throw encodeFailed(e);
   }
 }
 
-/** parquet-wasm throws plain Errors or strings; keep its first line. */
-function parquetWasmMessage(e: unknown): string {
-  const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n')[0]!.slice(0, 300);
+/** writeParquet, in a worker thread of the pool unless `threads` is 0 or 1. */
+export async function encodeParquet(table: Table, options: ParquetWriteOptions & ParquetThreadOptions = {}): Promise<Uint8Array> {
+  const pool = parquetPool(options.threads);
+  if (!pool) return writeParquet(table, options);
+  const ipc = tableToIPC(table, 'stream');
+  try {
+    return await pool.encode({ bytes: ipc, transfer: true }, encodeRequest(options));
+  } catch (e) {
+    if (e instanceof ParquetWorkerError) throw e;
+    throw encodeFailed(e);
+  }
 }
 
 export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {}): Table {
-  const opts: pw.ReaderOptions = {};
-  if (options.columns) opts.columns = options.columns;
-  if (options.batchSize) opts.batchSize = options.batchSize;
-  const wasmTable = pw.readParquet(bytes, opts);
-  const table = tableFromIPC(wasmTable.intoIPCStream());
-  return fixInt96(bytes, table, options);
+  const footer = int96Footer(bytes, options.file);
+  const table = tableFromIPC(decodeToIPC(bytes, options));
+  return footer ? fixInt96(bytes, footer, table, options) : table;
+}
+
+/** Inputs smaller than this are decoded on the calling thread whatever `threads` says. */
+export const INLINE_DECODE_BELOW = 64 * 1024;
+
+/**
+ * readParquet, in a worker thread of the pool unless `threads` is 0 or 1. With `transfer`, the caller gives `bytes`
+ * up and they move to the worker without a copy (they are kept when an INT96 column needs them here).
+ */
+export async function decodeParquet(
+  bytes: Uint8Array,
+  options: ParquetReadOptions & ParquetThreadOptions & { transfer?: boolean } = {},
+): Promise<Table> {
+  // A small file decodes faster here than a round trip to a worker costs.
+  const pool = bytes.byteLength < (options.inlineBelow ?? INLINE_DECODE_BELOW) ? null : parquetPool(options.threads);
+  if (!pool) return readParquet(bytes, options);
+  const footer = int96Footer(bytes, options.file);
+  const request = { columns: options.columns, batchSize: options.batchSize };
+  const ipc = await pool.decode({ bytes, transfer: options.transfer === true && !footer, file: options.file }, request);
+  const table = tableFromIPC(ipc);
+  return footer ? fixInt96(bytes, footer, table, options) : table;
+}
+
+/** The footer when the file has INT96 columns (they need fixInt96), else null. */
+function int96Footer(bytes: Uint8Array, file: string | undefined): ParquetFooter | null {
+  let footer: ParquetFooter;
+  try {
+    footer = readParquetFooter(bytes, file);
+  } catch (e) {
+    // parquet-wasm accepted the file; only INT96 handling needs our footer reader, so fail only if it matters.
+    throw new ProtocolError(`cannot read Parquet footer to check for INT96 columns: ${(e as Error).message}`, file);
+  }
+  return footer.schema.some((e) => e.type === 'INT96') ? footer : null;
 }
 
 const UNIT_DIVISOR: Record<TimeUnit, bigint> = {
@@ -104,15 +151,7 @@ const UNIT_DIVISOR: Record<TimeUnit, bigint> = {
  * are checked to lie in the int64-nanosecond range (then parquet-wasm's values are exact) and rejected otherwise.
  * Each exact value is cross-checked against parquet-wasm's (equal modulo 2^64, same nulls) before it is used.
  */
-function fixInt96(bytes: Uint8Array, table: Table, options: ParquetReadOptions): Table {
-  let footer: ParquetFooter;
-  try {
-    footer = readParquetFooter(bytes, options.file);
-  } catch (e) {
-    // parquet-wasm accepted the file; only INT96 handling needs our footer reader, so fail only if it matters.
-    throw new ProtocolError(`cannot read Parquet footer to check for INT96 columns: ${(e as Error).message}`, options.file);
-  }
-  if (!footer.schema.some((e) => e.type === 'INT96')) return table;
+function fixInt96(bytes: Uint8Array, footer: ParquetFooter, table: Table, options: ParquetReadOptions): Table {
   const { leaves } = schemaTree(footer, options.file);
   const wanted = options.columns ? new Set(options.columns) : null;
   const replacements = new Map<string, Array<bigint | null>>();
