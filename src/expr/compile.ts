@@ -16,7 +16,9 @@ import { type ComparisonOp, type Expr, type Literal, positionOf } from './ast.js
 import type { Comparison, Compiled, Input, Scope } from './compiled.js';
 import { caster, roundHalfUp } from './cast.js';
 import { callFunction } from './functions.js';
-import { holds } from './literal_keys.js';
+import { NULL, flipOp, holds } from './literal_keys.js';
+import { type ArithMode, type ArithOp, arithVec, compareVec, inVec, isNullVec, logicVec, negVec, notVec, scaleVec } from './kernels.js';
+import { type NumVec, type Vec, constantVector, isNumVecType, isVecType } from './vectors.js';
 import { digitsOf, literalRational, literalType } from './literals.js';
 import { exprToString, literalToString } from './print.js';
 import { type Relation, type ResolvedRef, resolveRef } from './resolve.js';
@@ -76,6 +78,41 @@ function mapRows(n: number, f: (i: number) => Value): Value[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Vectors (column-at-a-time evaluation; see compiled.ts `vector`)
+
+/** Whether `c` can be evaluated as a vector (a constant of a vector type, or a node with a vector form). */
+function vectorizable(c: Compiled): boolean {
+  return c.constant ? isVecType(c.type) || c.type === 'void' : c.vector !== undefined;
+}
+
+function vecOf(c: Compiled, input: Input): Vec | null {
+  if (c.constant) return constantVector(c.constant.value, c.type, input.numRows);
+  return c.vector ? c.vector(input) : null;
+}
+
+function numVecOf(c: Compiled, input: Input): NumVec | null {
+  const v = vecOf(c, input);
+  return v && v.kind === 'num' ? v : null;
+}
+
+function truthVecOf(c: Compiled, input: Input): Uint8Array | null {
+  const v = vecOf(c, input);
+  return v && v.kind === 'truth' ? v.values : null;
+}
+
+/** A key or numeric value as an exact double; undefined when it has none (a bigint beyond +-2^53, a string...). */
+function exactNumber(k: Value | Key): number | undefined {
+  if (typeof k === 'number') return k;
+  if (typeof k === 'bigint') {
+    const x = Number(k);
+    return Number.isSafeInteger(x) ? x : undefined;
+  }
+  return undefined;
+}
+
+const allNull = (type: SqlType, n: number): Vec => constantVector(null, type, n)!;
+
+// ---------------------------------------------------------------------------------------------------------
 // Literals
 
 function literalValue(l: Literal, type: SqlType): Value {
@@ -111,7 +148,7 @@ function compileLiteral(l: Literal): Compiled {
 }
 
 /** An exact number literal as a decimal constant of just its digits (comparisons are exact, as before). */
-function exactNumber(l: Literal): Compiled | null {
+function exactNumberLiteral(l: Literal): Compiled | null {
   const r = literalRational(l);
   if (!r) return null;
   const scale = r.scale;
@@ -203,7 +240,7 @@ function coerceComparedLiteral(l: Literal, other: Compiled, otherExpr: Expr): Co
   if (l.type === 'number' || l.type === 'bigint') {
     if (!isNumeric(t)) return fail();
     if (isFloating(t)) return null;
-    return exactNumber(l);
+    return exactNumberLiteral(l);
   }
   if (l.type === 'boolean' && t !== 'boolean') return fail();
   if ((l.type === 'date' || l.type === 'timestamp') && !isDatetime(t)) return fail();
@@ -266,7 +303,38 @@ function compileCmp(e: Extract<Expr, { kind: 'cmp' }>, scope: Scope): Compiled {
       return out;
     },
   };
+  const v = cmpVector(c, op);
+  if (v) result.vector = v;
   return folded(result, [c.left, c.right]);
+}
+
+/**
+ * The vector form of a comparison whose keys are numbers that vectors hold exactly (numeric, integral exact and
+ * timestamp domains; a date compared with a timestamp is scaled to micros); undefined when there is none.
+ */
+function cmpVector(c: Comparison, op: ComparisonOp): Compiled['vector'] {
+  if (c.domain !== 'num:0' && c.domain !== 'exact:0' && c.domain !== 'micros:0') return undefined;
+  const side = (x: Compiled): boolean => (x.constant ? true : x.vector !== undefined && isNumVecType(x.type));
+  if (!side(c.left) || !side(c.right) || (c.left.constant && c.right.constant)) return undefined;
+  const nan = isFloating(c.left.type) || isFloating(c.right.type);
+  const sideVec = (x: Compiled, input: Input): NumVec | null => {
+    const v = numVecOf(x, input);
+    return v && c.domain === 'micros:0' && x.type === 'date' ? scaleVec(v, Number(MICROS_PER_DAY)) : v;
+  };
+  return (input) => {
+    const k = c.right.constant ? c.right : c.left.constant ? c.left : null;
+    if (k) {
+      const value = k.constant!.value;
+      if (value === null) return allNull('boolean', input.numRows);
+      const key = exactNumber(k === c.right ? c.rkey(value) : c.lkey(value));
+      const a = sideVec(k === c.right ? c.left : c.right, input);
+      if (key === undefined || !a) return null;
+      return compareVec(k === c.right ? op : flipOp(op), a, key, nan);
+    }
+    const a = sideVec(c.left, input);
+    const b = a && sideVec(c.right, input);
+    return a && b ? compareVec(op, a, b, nan) : null;
+  };
 }
 
 function compileIn(e: Extract<Expr, { kind: 'in' }>, scope: Scope): Compiled {
@@ -326,6 +394,28 @@ function compileIn(e: Extract<Expr, { kind: 'in' }>, scope: Scope): Compiled {
       return out;
     },
   };
+  const operand = pairs[0]!.left;
+  const vecDomain = ['num:0', 'exact:0', 'micros:0'].includes(pairs[0]!.domain) && !(pairs[0]!.domain === 'micros:0' && operand.type === 'date');
+  if (allConstant && sameKey && vecDomain && !operand.constant && operand.vector && isNumVecType(operand.type)) {
+    let keys: Set<number> | null = new Set<number>();
+    let sawNull = false;
+    for (const p of pairs) {
+      const v = p.right.constant!.value;
+      if (p.void || v === null) sawNull = true;
+      else {
+        const k = exactNumber(p.rkey(v));
+        if (k === undefined) keys = null;
+        else keys?.add(k);
+      }
+    }
+    if (keys) {
+      const set = keys;
+      result.vector = (input) => {
+        const a = numVecOf(operand, input);
+        return a ? inVec(a, set, sawNull) : null;
+      };
+    }
+  }
   return folded(result, [pairs[0]!.left, ...pairs.map((p) => p.right)]);
 }
 
@@ -359,18 +449,43 @@ function compileLogic(e: Extract<Expr, { kind: 'and' | 'or' }>, scope: Scope): C
       return acc;
     },
   };
+  if (kids.every(vectorizable)) {
+    result.vector = (input) => {
+      let acc = truthVecOf(kids[0]!, input);
+      for (let k = 1; k < kids.length && acc; k++) {
+        const next = truthVecOf(kids[k]!, input);
+        acc = next && logicVec(isAnd, acc, next);
+      }
+      return acc && { kind: 'truth', values: kids.length === 1 ? acc.slice() : acc };
+    };
+  }
   return folded(result, kids);
 }
 
 function compileNot(e: Extract<Expr, { kind: 'not' }>, scope: Scope): Compiled {
   const child = booleanOperand(e.child, scope, 'NOT');
-  return folded({ type: 'boolean', evaluate: (input) => child.evaluate(input).map((v) => (v === null ? null : !v)) }, [child]);
+  const result: Compiled = { type: 'boolean', evaluate: (input) => child.evaluate(input).map((v) => (v === null ? null : !v)) };
+  if (vectorizable(child)) {
+    result.vector = (input) => {
+      const t = truthVecOf(child, input);
+      return t && { kind: 'truth', values: notVec(t) };
+    };
+  }
+  return folded(result, [child]);
 }
 
 function compileIsNull(e: Extract<Expr, { kind: 'isNull' }>, scope: Scope): Compiled {
   const c = compileNode(e.operand, scope);
   const neg = e.negated;
-  return folded({ type: 'boolean', evaluate: (input) => c.evaluate(input).map((v) => (v === null) !== neg) }, [c]);
+  const result: Compiled = { type: 'boolean', evaluate: (input) => c.evaluate(input).map((v) => (v === null) !== neg) };
+  if (c.vector && isVecType(c.type)) {
+    result.vector = (input) => {
+      const v = c.vector!(input);
+      if (!v) return null;
+      return v.kind === 'truth' ? isNullVec(null, v.values, input.numRows, neg) : isNullVec(v.valid, null, input.numRows, neg);
+    };
+  }
+  return folded(result, [c]);
 }
 
 /** SQL LIKE pattern as an anchored RegExp (`%` any run, `_` one character, `\` escapes the next character). */
@@ -442,7 +557,40 @@ function overflow(e: Expr, type: SqlType, detail: string): never {
 function castTo(c: Compiled, to: SqlType, e: Expr): Compiled {
   if (c.type === to) return c;
   const f = caster(c.type, to, () => exprToString(e));
-  return folded({ type: to, evaluate: (input) => c.evaluate(input).map(f) }, [c]);
+  const result: Compiled = { type: to, evaluate: (input) => c.evaluate(input).map(f) };
+  const v = c.vector && castVector(c, to);
+  if (v) result.vector = v;
+  return folded(result, [c]);
+}
+
+/** Vector form of the casts that keep numbers exact: integral to integral (in range), to double / float, date to timestamp. */
+function castVector(c: Compiled, to: SqlType): Compiled['vector'] {
+  const from = c.type;
+  if (!isNumVecType(from) || !isNumVecType(to)) return undefined;
+  if (isIntegral(from) && isIntegral(to)) {
+    const min = to === 'long' ? -Number.MAX_SAFE_INTEGER : INT_MIN[to as string]!;
+    const max = to === 'long' ? Number.MAX_SAFE_INTEGER : INT_MAX[to as string]!;
+    return (input) => {
+      const v = numVecOf(c, input);
+      if (!v) return null;
+      for (let i = 0; i < v.values.length; i++) if ((v.values[i]! < min || v.values[i]! > max) && (!v.valid || v.valid[i])) return null;
+      return v;
+    };
+  }
+  if (to === 'double' && (isIntegral(from) || isFloating(from))) return (input) => numVecOf(c, input);
+  if (to === 'float' && (isIntegral(from) || isFloating(from))) {
+    return (input) => {
+      const v = numVecOf(c, input);
+      return v && { kind: 'num', values: v.values.map(Math.fround), valid: v.valid };
+    };
+  }
+  if (from === 'date' && (to === 'timestamp' || to === 'timestamp_ntz')) {
+    return (input) => {
+      const v = numVecOf(c, input);
+      return v && scaleVec(v, Number(MICROS_PER_DAY));
+    };
+  }
+  return undefined;
 }
 
 function numericOperand(e: Expr, scope: Scope, what: string): Compiled {
@@ -532,7 +680,7 @@ function compileArith(e: Extract<Expr, { kind: 'arith' }>, scope: Scope): Compil
           return b === 0 ? null : round(a % b);
       }
     };
-    return binary(type, lt, rt, f);
+    return withArithVector(binary(type, lt, rt, f), op, lt, rt, { kind: type === 'float' ? 'float' : 'double', min: 0, max: 0 });
   }
   if (isIntegral(type)) {
     if (type === 'long') {
@@ -576,7 +724,9 @@ function compileArith(e: Extract<Expr, { kind: 'arith' }>, scope: Scope): Compil
         return v;
       };
     }
-    return binary(type, l, r, f, e);
+    const min = type === 'long' ? -Number.MAX_SAFE_INTEGER : INT_MIN[type as string]!;
+    const max = type === 'long' ? Number.MAX_SAFE_INTEGER : INT_MAX[type as string]!;
+    return withArithVector(binary(type, l, r, f, e), op, l, r, { kind: 'exact', min, max });
   }
   // Decimal arithmetic on exact unscaled values.
   const res = decimalOf(type)!;
@@ -625,6 +775,20 @@ function compileArith(e: Extract<Expr, { kind: 'arith' }>, scope: Scope): Compil
   return binary(type, l, r, f, e);
 }
 
+/** Attach the vector form of `l op r` (numbers held exactly by vectors; see kernels.ts arithVec) to `c`. */
+function withArithVector(c: Compiled, op: ArithOp, l: Compiled, r: Compiled, mode: ArithMode): Compiled {
+  if (c.constant || !vectorizable(l) || !vectorizable(r) || !isNumVecType(l.type) || !isNumVecType(r.type)) return c;
+  const scalar = (x: Compiled): number | null | undefined => (x.constant ? (x.constant.value === null ? null : exactNumber(x.constant.value)) : undefined);
+  c.vector = (input) => {
+    const ks = [scalar(l), scalar(r)];
+    if (ks.includes(null)) return allNull(c.type, input.numRows);
+    const a = ks[0] ?? numVecOf(l, input);
+    const b = ks[1] ?? numVecOf(r, input);
+    return a === null || b === null ? null : arithVec(op, a, b, mode);
+  };
+  return c;
+}
+
 function binary(type: SqlType, l: Compiled, r: Compiled, f: (x: Value, y: Value) => Value, e?: Expr): Compiled {
   void e;
   const result: Compiled = {
@@ -648,7 +812,15 @@ function compileNeg(e: Extract<Expr, { kind: 'neg' }>, scope: Scope): Compiled {
   else if (decimalOf(t)) f = (v) => -(v as bigint);
   else if (isFloating(t)) f = (v) => -(v as number);
   else throw errorAt(e, `unary minus needs a number, but ${describe(e.operand)} is ${typeName(t)}`);
-  return folded({ type: t, evaluate: (input) => c.evaluate(input).map((v) => (v === null ? null : f(v))) }, [c]);
+  const result: Compiled = { type: t, evaluate: (input) => c.evaluate(input).map((v) => (v === null ? null : f(v))) };
+  if (c.vector && isNumVecType(t)) {
+    const bounds = t === 'long' ? { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER } : isIntegral(t) ? { min: INT_MIN[t as string]!, max: INT_MAX[t as string]! } : null;
+    result.vector = (input) => {
+      const v = numVecOf(c, input);
+      return v && negVec(v, bounds);
+    };
+  }
+  return folded(result, [c]);
 }
 
 function compileConcat(e: Extract<Expr, { kind: 'concat' }>, scope: Scope): Compiled {
@@ -744,7 +916,9 @@ export function compileNode(e: Expr, scope: Scope): Compiled {
         const cols = scope.relations.flatMap((r) => r.schema.fields.map((f) => (r.name ? `${r.name}.${f.name}` : f.name)));
         throw errorAt(e, `unknown column '${e.path.join('.')}' (table columns: ${cols.join(', ')})`);
       }
-      return { type: ref.type, evaluate: (input) => input.column(ref) };
+      const col: Compiled = { type: ref.type, evaluate: (input) => input.column(ref) };
+      if (isVecType(ref.type)) col.vector = (input) => (input.vector ? input.vector(ref) : null);
+      return col;
     }
     case 'literal':
       return compileLiteral(e);

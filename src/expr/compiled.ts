@@ -6,12 +6,15 @@ import type { Expr } from './ast.js';
 import type { Relation, ResolvedRef } from './resolve.js';
 import type { Key } from './typed_values.js';
 import type { SqlType } from './types.js';
+import type { Vec } from './vectors.js';
 
 /** Rows of one batch as the compiled expression sees them. */
 export interface Input {
   numRows: number;
   /** Values of a resolved column (of `ref.relation`) for every row of the batch. */
   column(ref: ResolvedRef): Value[];
+  /** The column as a vector (vectors.ts), or null when it has none (then `column` is read). */
+  vector?(ref: ResolvedRef): Vec | null;
 }
 
 export interface Compiled {
@@ -19,6 +22,12 @@ export interface Compiled {
   /** Present when the value does not depend on the row (literals and expressions of literals). */
   constant?: { value: Value };
   evaluate(input: Input): Value[];
+  /**
+   * Column-at-a-time evaluation (present when the node and its inputs have vector forms): the same results as
+   * `evaluate`, or null when this batch needs the row engine (a column without a vector, a value beyond +-2^53,
+   * a row that would raise an error).
+   */
+  vector?(input: Input): Vec | null;
 }
 
 export interface Scope {

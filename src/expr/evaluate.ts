@@ -15,6 +15,7 @@ import type { Compiled, Input, Scope } from './compiled.js';
 import { parseExpression, parsePredicate } from './parse.js';
 import type { Relation, ResolvedRef } from './resolve.js';
 import { typeName, type SqlType } from './types.js';
+import { type Vec, vectorOf, vectorToData, vectorValues } from './vectors.js';
 
 /** What an expression is compiled against: one table schema, or named relations (`t`, `s`) of a join / merge. */
 export type ScopeInput = StructType | readonly Relation[] | Scope;
@@ -38,22 +39,33 @@ export class CompiledExpression {
 
   /** Values for every row of `data` (one RecordBatch / Table per relation of the scope, in order). */
   values(...data: (arrow.Table | arrow.RecordBatch)[]): Value[] {
+    const v = this.evaluate(data);
+    return Array.isArray(v) ? v : vectorValues(v, this.type);
+  }
+
+  /**
+   * The result over `data`: one vector when the expression has a vector form for this input (column-at-a-time over
+   * the Arrow buffers, see vectors.ts), else the row engine's values.
+   */
+  private evaluate(data: (arrow.Table | arrow.RecordBatch)[]): Value[] | Vec {
     if (data.length !== this.scope.relations.length) {
       throw new ExpressionError(`expected ${this.scope.relations.length} input(s), one per relation, got ${data.length}`);
     }
     const tables = data.map((d) => (d instanceof arrow.Table ? d : new arrow.Table([d])));
     const n = tables[0]!.numRows;
     if (tables.some((t) => t.numRows !== n)) throw new ExpressionError('inputs of the relations must have the same number of rows');
-    if (tables.length === 1) {
-      const out: Value[] = [];
-      for (const batch of tables[0]!.batches) {
-        if (batch.numRows === 0) continue;
-        for (const v of this.compiled.evaluate(tableInput([new arrow.Table([batch])]))) out.push(v);
-      }
-      return out;
+    if (n === 0) return [];
+    // Rows align across the tables (several relations), whatever their batch boundaries; a vector reads across them.
+    const input = tableInput(tables);
+    const v = this.compiled.vector?.(input);
+    if (v) return v;
+    if (tables.length > 1) return this.compiled.evaluate(input);
+    const out: Value[] = [];
+    for (const batch of tables[0]!.batches) {
+      if (batch.numRows === 0) continue;
+      for (const x of this.compiled.evaluate(tableInput([new arrow.Table([batch])]))) out.push(x);
     }
-    // Several relations: rows align across the tables, whatever their batch boundaries.
-    return n === 0 ? [] : this.compiled.evaluate(tableInput(tables));
+    return out;
   }
 
   /** The result as an Arrow column of the expression's Delta type. */
@@ -62,7 +74,12 @@ export class CompiledExpression {
     if (typeof t === 'string' && (t === 'void' || t === 'interval')) {
       throw new ExpressionError(`an expression of type ${typeName(t)} cannot be stored as a column: ${this.expr.kind}`);
     }
-    return buildData(this.values(...data), t as DataType);
+    const v = this.evaluate(data);
+    if (!Array.isArray(v)) {
+      const d = vectorToData(v, t as DataType);
+      if (d) return d;
+    }
+    return buildData(Array.isArray(v) ? v : vectorValues(v, t), t as DataType);
   }
 
   /** Keep-mask of a predicate: 1 where TRUE, 0 where FALSE or NULL (SQL WHERE semantics). */
@@ -79,7 +96,12 @@ export class CompiledExpression {
 
   /** Three-valued truth per row (0 = FALSE, 1 = TRUE, 2 = NULL); the expression must be boolean. */
   truth(...data: (arrow.Table | arrow.RecordBatch)[]): Uint8Array {
-    const v = this.values(...data);
+    const r = this.evaluate(data);
+    if (!Array.isArray(r)) {
+      if (r.kind === 'truth') return r.values;
+      throw new ExpressionError(`truth of a ${typeName(this.type)} expression`);
+    }
+    const v = r;
     const out = new Uint8Array(v.length);
     for (let i = 0; i < v.length; i++) out[i] = v[i] === true ? TRUE : v[i] === false ? FALSE : NULL;
     return out;
@@ -143,6 +165,7 @@ export function readColumn(batch: arrow.RecordBatch, ref: { path: readonly strin
 /** An Input over whole tables (one per relation, aligned row for row), reading each column across its batches. */
 export function tableInput(tables: readonly arrow.Table[]): Input {
   const cache = new Map<string, Value[]>();
+  const vectors = new Map<string, Vec | null>();
   return {
     numRows: tables[0]!.numRows,
     column(ref: ResolvedRef) {
@@ -151,6 +174,24 @@ export function tableInput(tables: readonly arrow.Table[]): Input {
       if (!v) {
         v = tables[ref.relation]!.batches.flatMap((b) => readColumn(b, ref));
         cache.set(key, v);
+      }
+      return v;
+    },
+    vector(ref: ResolvedRef) {
+      // Top-level columns only (a nested one is null under a null parent: the row engine reads those).
+      if (ref.path.length !== 1) return null;
+      const key = `${ref.relation}\u0000${ref.path[0]}`;
+      let v = vectors.get(key);
+      if (v === undefined) {
+        const chunks: arrow.Data[] = [];
+        for (const b of tables[ref.relation]!.batches) {
+          if (b.numRows === 0) continue;
+          const idx = findChild(b.schema.fields, ref.path[0]!);
+          if (idx < 0) throw new ExpressionError(`column '${ref.path[0]}' is not in the data (missing '${ref.path[0]}')`);
+          chunks.push(b.data.children[idx]!);
+        }
+        v = vectorOf(chunks, ref.type);
+        vectors.set(key, v);
       }
       return v;
     },
