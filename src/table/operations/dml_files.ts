@@ -42,7 +42,9 @@ export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: 
   });
   const n = all.numRows;
   if (!add.deletionVector) {
-    return { add, rows: all, physical: Int32Array.from({ length: n }, (_, i) => i), physicalRows: n, deleted: [] };
+    const physical = new Int32Array(n);
+    for (let i = 0; i < n; i++) physical[i] = i;
+    return { add, rows: all, physical, physicalRows: n, deleted: [] };
   }
   const dv = await readDeletionVector(snapshot.store, add.deletionVector);
   if (dv.max >= n) throw new ProtocolError(`deletion vector deletes row ${dv.max} but the data file has ${n} rows`, add.path);
