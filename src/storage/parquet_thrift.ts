@@ -1,5 +1,6 @@
 // Minimal Thrift compact-protocol decoder (the encoding of Parquet footers and page headers), read-only.
-// It decodes into generic field maps and skips unknown fields; it knows nothing about Parquet structures.
+// It decodes into generic field maps, or into field spans for re-encoding (parquet_thrift_write.ts); it knows nothing
+// about Parquet structures.
 import { ProtocolError } from '../errors.js';
 
 /** A decoded Thrift value: integers as bigint (i64) or number (i8/i16/i32), binary as bytes. */
@@ -9,21 +10,30 @@ export interface ThriftMap {
   readonly entries: Array<[ThriftValue, ThriftValue]>;
 }
 
-const T_STOP = 0;
+export const T_STOP = 0;
 const T_TRUE = 1;
 const T_FALSE = 2;
 const T_BYTE = 3;
 const T_I16 = 4;
-const T_I32 = 5;
-const T_I64 = 6;
+export const T_I32 = 5;
+export const T_I64 = 6;
 const T_DOUBLE = 7;
-const T_BINARY = 8;
-const T_LIST = 9;
+export const T_BINARY = 8;
+export const T_LIST = 9;
 const T_SET = 10;
 const T_MAP = 11;
-const T_STRUCT = 12;
+export const T_STRUCT = 12;
 
 const MAX_DEPTH = 64;
+
+/** Where one struct field lies in the encoded bytes: [start, end) is its value (empty for a boolean field, whose
+ *  value is its compact type, T_TRUE or T_FALSE). */
+export interface ThriftFieldSpan {
+  id: number;
+  type: number;
+  start: number;
+  end: number;
+}
 
 export class CompactReader {
   pos: number;
@@ -137,6 +147,31 @@ export class CompactReader {
       default:
         return this.fail(`unknown compact type ${type}`);
     }
+  }
+
+  /** Reads one struct's fields as they lie on the wire (id, compact type, value bytes), without keeping values. */
+  structSpans(): ThriftFieldSpan[] {
+    const out: ThriftFieldSpan[] = [];
+    let last = 0;
+    for (;;) {
+      const h = this.byte();
+      const type = h & 0x0f;
+      if (type === T_STOP) return out;
+      const delta = h >> 4;
+      const id = delta !== 0 ? last + delta : this.small();
+      last = id;
+      const start = this.pos;
+      this.value(type, 1);
+      out.push({ id, type, start, end: this.pos });
+    }
+  }
+
+  /** Reads a list header: element compact type and count. */
+  listHeader(): { elemType: number; size: number } {
+    const h = this.byte();
+    let size = h >> 4;
+    if (size === 15) size = this.lengthValue();
+    return { elemType: h & 0x0f, size };
   }
 
   /** Reads one struct (fields until STOP). */
