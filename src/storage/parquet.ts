@@ -33,6 +33,7 @@ export {
   type ParquetSchemaElement,
   type ParquetColumnMeta,
   type ParquetRowGroup,
+  type ParquetStatistics,
   type ParquetPhysicalType,
   type ParquetCodec,
   type ParquetRepetition,
@@ -51,9 +52,14 @@ export interface ParquetWriteOptions {
 export interface ParquetReadOptions {
   /** Top-level column names (as stored in the file) to read; all when omitted. */
   columns?: string[];
+  /** Row groups to read (indexes, file order); all when omitted. */
+  rowGroups?: number[];
+  /** Rows per output batch (parquet-wasm's default is 1024, which costs per-batch work downstream). */
   batchSize?: number;
   /** Names the file in errors. */
   file?: string;
+  /** The footer of `bytes` when the caller already decoded it (the INT96 check does not read it again). */
+  footer?: ParquetFooter;
 }
 
 /** Where encoding and decoding run. */
@@ -99,7 +105,7 @@ export async function encodeParquet(table: Table, options: ParquetWriteOptions &
 }
 
 export function readParquet(bytes: Uint8Array, options: ParquetReadOptions = {}): Table {
-  const footer = int96Footer(bytes, options.file);
+  const footer = int96Footer(bytes, options);
   const table = tableFromIPC(decodeToIPC(bytes, options));
   return footer ? fixInt96(bytes, footer, table, options) : table;
 }
@@ -118,18 +124,19 @@ export async function decodeParquet(
   // A small file decodes faster here than a round trip to a worker costs.
   const pool = bytes.byteLength < (options.inlineBelow ?? INLINE_DECODE_BELOW) ? null : parquetPool(options.threads);
   if (!pool) return readParquet(bytes, options);
-  const footer = int96Footer(bytes, options.file);
-  const request = { columns: options.columns, batchSize: options.batchSize };
+  const footer = int96Footer(bytes, options);
+  const request = { columns: options.columns, rowGroups: options.rowGroups, batchSize: options.batchSize };
   const ipc = await pool.decode({ bytes, transfer: options.transfer === true && !footer, file: options.file }, request);
   const table = tableFromIPC(ipc);
   return footer ? fixInt96(bytes, footer, table, options) : table;
 }
 
 /** The footer when the file has INT96 columns (they need fixInt96), else null. */
-function int96Footer(bytes: Uint8Array, file: string | undefined): ParquetFooter | null {
+function int96Footer(bytes: Uint8Array, options: ParquetReadOptions): ParquetFooter | null {
+  const file = options.file;
   let footer: ParquetFooter;
   try {
-    footer = readParquetFooter(bytes, file);
+    footer = options.footer ?? readParquetFooter(bytes, file);
   } catch (e) {
     // parquet-wasm accepted the file; only INT96 handling needs our footer reader, so fail only if it matters.
     throw new ProtocolError(`cannot read Parquet footer to check for INT96 columns: ${(e as Error).message}`, file);
@@ -159,7 +166,7 @@ function fixInt96(bytes: Uint8Array, footer: ParquetFooter, table: Table, option
     if (leaf.type !== 'INT96') return;
     const top = leaf.path[0]!;
     if (wanted && !wanted.has(top)) return;
-    const col = readInt96Column(bytes, footer, i, leaf, options.file).values;
+    const col = readInt96Column(bytes, footer, i, leaf, options.file, options.rowGroups).values;
     if (leaf.path.length === 1 && leaf.maxRepetitionLevel === 0) {
       replacements.set(top, col);
       return;

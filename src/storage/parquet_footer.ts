@@ -50,8 +50,28 @@ export interface ParquetColumnMeta {
   codec: ParquetCodec;
   numValues: number;
   totalCompressedSize: number;
+  totalUncompressedSize: number;
   dataPageOffset: number;
   dictionaryPageOffset?: number;
+  /** Column chunk statistics, when the writer stored them. */
+  statistics?: ParquetStatistics;
+}
+
+/**
+ * Statistics of one column chunk (parquet.thrift `Statistics`). `min`/`max` are PLAIN-encoded values of the
+ * physical type (INT96/INT32/INT64 little-endian, FLOAT/DOUBLE IEEE, BYTE_ARRAY without its length prefix).
+ * They come from `min_value`/`max_value`, or from the deprecated `min`/`max` only for physical types whose
+ * deprecated order is the right one (signed integers, floating point, boolean); otherwise they are absent.
+ */
+export interface ParquetStatistics {
+  nullCount?: number;
+  min?: Uint8Array;
+  max?: Uint8Array;
+  /** `is_min_value_exact` / `is_max_value_exact`: false when the writer truncated the value (absent: not stated). */
+  minExact?: boolean;
+  maxExact?: boolean;
+  /** True when min/max come from the deprecated fields (written by old writers). */
+  legacy?: boolean;
 }
 
 export interface ParquetRowGroup {
@@ -153,12 +173,43 @@ function columnMeta(s: ThriftStruct, file?: string): ParquetColumnMeta {
     pathInSchema: list(s.get(3), 'path_in_schema', file).map((p) => str(p, 'path_in_schema element', file)),
     codec: enumOf(CODECS, s.get(4), 'compression codec', file),
     numValues: num(s.get(5), 'num_values', file),
+    totalUncompressedSize: num(s.get(6), 'total_uncompressed_size', file),
     totalCompressedSize: num(s.get(7), 'total_compressed_size', file),
     dataPageOffset: num(s.get(9), 'data_page_offset', file),
   };
   const dict = optNum(s.get(11), 'dictionary_page_offset', file);
   if (dict !== undefined) m.dictionaryPageOffset = dict;
+  const st = s.get(12);
+  if (st instanceof Map) m.statistics = statistics(st, m.type, file);
   return m;
+}
+
+/** Physical types whose deprecated min/max (signed comparison) order equals their logical order. */
+const LEGACY_STATS_OK = new Set<ParquetPhysicalType>(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
+
+function statistics(s: ThriftStruct, type: ParquetPhysicalType, file?: string): ParquetStatistics {
+  const out: ParquetStatistics = {};
+  const nulls = optNum(s.get(3), 'null_count', file);
+  if (nulls !== undefined) out.nullCount = nulls;
+  // Copies: the footer must not keep the file's bytes alive through subarrays.
+  const bytes = (v: ThriftValue | undefined): Uint8Array | undefined => (v instanceof Uint8Array ? v.slice() : undefined);
+  const min = bytes(s.get(6));
+  const max = bytes(s.get(5));
+  if (min !== undefined || max !== undefined) {
+    if (min !== undefined) out.min = min;
+    if (max !== undefined) out.max = max;
+  } else if (LEGACY_STATS_OK.has(type)) {
+    const lmin = bytes(s.get(2));
+    const lmax = bytes(s.get(1));
+    if (lmin !== undefined) out.min = lmin;
+    if (lmax !== undefined) out.max = lmax;
+    if (lmin !== undefined || lmax !== undefined) out.legacy = true;
+  }
+  const maxExact = s.get(7);
+  const minExact = s.get(8);
+  if (typeof maxExact === 'boolean') out.maxExact = maxExact;
+  if (typeof minExact === 'boolean') out.minExact = minExact;
+  return out;
 }
 
 /**

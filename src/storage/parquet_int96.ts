@@ -275,10 +275,19 @@ export function decodeInt96Chunk(bytes: Uint8Array, meta: ParquetColumnMeta, lea
   return { values };
 }
 
-/** All values of one INT96 leaf column across row groups, in file order. */
-export function readInt96Column(bytes: Uint8Array, footer: ParquetFooter, leafIndex: number, leaf: ParquetSchemaNode, file?: string): Int96Column {
+/** All values of one INT96 leaf column across the given row groups (default: all), in file order. */
+export function readInt96Column(
+  bytes: Uint8Array,
+  footer: ParquetFooter,
+  leafIndex: number,
+  leaf: ParquetSchemaNode,
+  file?: string,
+  rowGroups?: readonly number[],
+): Int96Column {
   const values: Array<bigint | null> = [];
-  for (const rg of footer.rowGroups) {
+  for (const g of rowGroups ?? footer.rowGroups.keys()) {
+    const rg = footer.rowGroups[g];
+    if (!rg) fail(`row group ${g} does not exist (the file has ${footer.rowGroups.length})`, file);
     const meta = rg.columns[leafIndex];
     if (!meta) fail(`row group lacks column ${leaf.path.join('.')}`, file);
     if (meta.pathInSchema.join('.') !== leaf.path.join('.')) {

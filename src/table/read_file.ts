@@ -1,13 +1,14 @@
-// Read ONE data file of a snapshot into a logical Arrow table: column mapping (names and field ids, nested too),
-// columns the file lacks as nulls, casts to the canonical Arrow types, partition columns, deletion vectors applied.
-// No filtering, pruning or file listing here (scan.ts); I/O only through ObjectStore and the Parquet seam.
+// Read ONE data file of a snapshot into logical Arrow data, row group by row group: column mapping (names and
+// field ids, nested too), columns the file lacks as nulls, casts to the canonical Arrow types, partition columns,
+// deletion vectors applied (their row indexes are positions in the whole file). No filtering or file listing
+// here (scan.ts); I/O only through the ParquetSource seam.
 import * as arrow from 'apache-arrow';
-import { DataFileNotFoundError, InvalidArgumentError, NotFoundError, ProtocolError, SchemaMismatchError } from '../errors.js';
+import { DataFileNotFoundError, DeltaError, InvalidArgumentError, NotFoundError, ProtocolError, SchemaMismatchError } from '../errors.js';
 import type { Add } from '../log/actions.js';
-import { readDeletionVector } from '../log/deletion_vectors.js';
+import { readDeletionVector, type DeletedRows } from '../log/deletion_vectors.js';
 import { storePathOf } from '../log/paths.js';
 import { toArrowField } from '../schema/arrow.js';
-import { arrowFieldId, matchField, physicalFieldName, type ColumnMappingMode } from '../schema/column_mapping.js';
+import { arrowFieldId, matchField, PARQUET_FIELD_ID_KEY, physicalFieldName, type ColumnMappingMode } from '../schema/column_mapping.js';
 import type { TableConfiguration } from '../log/table_configuration.js';
 import { castColumn, checkCast, nullColumn } from '../schema/enforce.js';
 import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
@@ -15,7 +16,8 @@ import type { DataType, StructField, StructType } from '../schema/types.js';
 import { buildData } from '../schema/vectors.js';
 import type { Value } from '../schema/access/get.js';
 import type { ObjectStore } from '../storage/store.js';
-import { parquetColumnNames, readParquet } from '../storage/parquet.js';
+import { schemaTree, type ParquetFooter, type ParquetSchemaNode } from '../storage/parquet.js';
+import { openParquetSource, type ParquetSource } from '../storage/parquet_source.js';
 import { takeRows } from '../schema/access/take.js';
 
 export interface ReadDataFileArgs {
@@ -34,101 +36,227 @@ export interface ReadDataFileArgs {
  * logical columns (toArrowField of each field). Rows deleted by `add.deletionVector` are dropped.
  */
 export async function readDataFile(args: ReadDataFileArgs): Promise<arrow.Table> {
-  const { store, add, config } = args;
-  const mode = config.columnMappingMode;
-  const fields = selectFields(args.schema ?? config.schema, args.columns);
-  const partitionSet = new Set(config.partitionColumns);
+  const file = await DataFile.open(args);
+  return file.read(file.rowGroups.map((g) => g.index));
+}
 
-  const path = storePathOf(store, add.path, 'data file');
-  let bytes: Uint8Array;
-  try {
-    bytes = await store.get(path);
-  } catch (e) {
-    if (e instanceof NotFoundError) throw new DataFileNotFoundError(add.path);
-    throw e;
+/** A row group of a data file: its index, rows, and first row's position in the file. */
+export interface DataFileRowGroup {
+  index: number;
+  numRows: number;
+  /** Position of its first row in the file (deletion vector row indexes are positions in the file). */
+  firstRow: number;
+}
+
+/**
+ * One data file opened for reading: its footer is read, its logical columns resolved to the file's columns.
+ * `read` decodes chosen row groups and columns into logical Arrow data (casts, partition values, DV applied).
+ */
+export class DataFile {
+  readonly rowGroups: DataFileRowGroup[];
+  /** The output fields, in output order. */
+  readonly fields: StructField[];
+
+  private constructor(
+    readonly add: Add,
+    readonly footer: ParquetFooter,
+    private readonly source: ParquetSource,
+    fields: StructField[],
+    private readonly mode: ColumnMappingMode,
+    /** File column (top-level name) of each data field; absent: the file lacks it (nulls). */
+    private readonly fileColumn: Map<StructField, string>,
+    private readonly partValues: Map<StructField, Value>,
+    private readonly deleted: Promise<DeletedRows> | null,
+  ) {
+    this.fields = fields;
+    let firstRow = 0;
+    this.rowGroups = footer.rowGroups.map((rg, index) => {
+      const g = { index, numRows: rg.numRows, firstRow };
+      firstRow += rg.numRows;
+      return g;
+    });
   }
-  const dvPromise = add.deletionVector ? readDeletionVector(store, add.deletionVector) : null;
 
-  const dataFields = fields.filter((f) => !partitionSet.has(f.name));
-  const raw = decodeParquet(bytes, dataFields, mode, add.path);
-
-  // Resolve each output data field to its top-level column of the file (-1: absent -> nulls).
-  const fileFields = raw.schema.fields;
-  const sourceNames = new WeakMap<StructField, string>();
-  const colIndex = new Map<StructField, number>();
-  for (const f of dataFields) {
-    const i = matchField(fileFields, f, mode);
-    colIndex.set(f, i);
-    if (i < 0) continue;
-    const src = fileFields[i]!;
-    if (arrow.DataType.isNull(src.type)) continue;
+  static async open(args: ReadDataFileArgs): Promise<DataFile> {
+    const { store, add, config } = args;
+    const mode = config.columnMappingMode;
+    const fields = selectFields(args.schema ?? config.schema, args.columns);
+    const partitionSet = new Set(config.partitionColumns);
+    const path = storePathOf(store, add.path, 'data file');
+    const source = openParquetSource(store, path, add.size !== undefined ? { size: add.size } : {});
+    const deleted = add.deletionVector ? readDeletionVector(store, add.deletionVector) : null;
+    deleted?.catch(() => undefined); // observed when awaited in read()
+    let footer: ParquetFooter;
     try {
-      checkCast(src.type, f.type, f.name, 'read');
+      footer = await source.footer();
     } catch (e) {
-      if (e instanceof SchemaMismatchError) {
-        throw new SchemaMismatchError(`data file ${add.path}: ${e.message}`, e.column, e.row);
-      }
-      throw e;
+      if (e instanceof NotFoundError) throw new DataFileNotFoundError(add.path);
+      throw asProtocolError(e, add.path);
     }
-    resolveNested(f.type, src.type, mode, sourceNames);
-  }
-  const sourceName = (f: StructField): string => sourceNames.get(f) ?? physicalFieldName(f, mode);
 
-  // Partition values are constant per file: parse once.
-  const partValues = new Map<StructField, Value>();
-  for (const f of fields) {
-    if (partitionSet.has(f.name)) {
-      const raw = config.partitionValue(add.partitionValues, f);
+    // Resolve each data field to a top-level column of the file by the footer schema (field ids in id mode).
+    let columns: ParquetSchemaNode[];
+    try {
+      columns = schemaTree(footer, add.path).columns;
+    } catch (e) {
+      throw asProtocolError(e, add.path);
+    }
+    const candidates = columns.map(
+      (c) =>
+        new arrow.Field(
+          c.name,
+          new arrow.Null(),
+          true,
+          c.fieldId !== undefined ? new Map([[PARQUET_FIELD_ID_KEY, String(c.fieldId)]]) : undefined,
+        ),
+    );
+    const fileColumn = new Map<StructField, string>();
+    for (const f of fields) {
+      if (partitionSet.has(f.name)) continue;
+      const i = matchField(candidates, f, mode);
+      if (i >= 0) fileColumn.set(f, columns[i]!.name);
+    }
+
+    // Partition values are constant per file: parse once.
+    const partValues = new Map<StructField, Value>();
+    for (const f of fields) {
+      if (partitionSet.has(f.name)) {
+        const raw = config.partitionValue(add.partitionValues, f);
+        try {
+          // PROTOCOL.md "Partition Value Serialization"; zone-less timestamps are read as UTC.
+          partValues.set(f, parseNormalizedPartitionValue(raw, f.type, f.name));
+        } catch (e) {
+          if (e instanceof ProtocolError) throw new ProtocolError(e.message, add.path, undefined, { cause: e });
+          throw e;
+        }
+      }
+    }
+    return new DataFile(add, footer, source, fields, mode, fileColumn, partValues, deleted);
+  }
+
+  /** The file column (top-level physical name) that holds output field `f`, or undefined (absent, or a partition column). */
+  fileColumnOf(f: StructField): string | undefined {
+    return this.fileColumn.get(f);
+  }
+
+  /**
+   * Logical rows of the given row groups (file order) for the given output fields (default: all of `fields`,
+   * in that order), with the rows the deletion vector deletes dropped.
+   */
+  async read(rowGroups: number[], fields: StructField[] = this.fields): Promise<arrow.Table> {
+    const { add } = this;
+    const groups = rowGroups.map((g) => {
+      const rg = this.rowGroups[g];
+      if (!rg) throw new InvalidArgumentError(`data file ${add.path}: no row group ${g} (the file has ${this.rowGroups.length})`);
+      return rg;
+    });
+    const numRows = groups.reduce((n, g) => n + g.numRows, 0);
+    const outFields = fields.map(toArrowField);
+    const outSchema = new arrow.Schema(outFields);
+
+    // Decode only the file columns the requested fields need.
+    const wanted = [...new Set(fields.map((f) => this.fileColumn.get(f)).filter((c): c is string => c !== undefined))];
+    let raw: arrow.Table | null = null;
+    if (wanted.length && groups.length) {
       try {
-        // PROTOCOL.md "Partition Value Serialization"; zone-less timestamps are read as UTC.
-        partValues.set(f, parseNormalizedPartitionValue(raw, f.type, f.name));
+        raw = await this.source.readRowGroups(rowGroups, wanted);
       } catch (e) {
-        if (e instanceof ProtocolError) throw new ProtocolError(e.message, add.path, undefined, { cause: e });
-        throw e;
+        if (e instanceof NotFoundError) throw new DataFileNotFoundError(add.path);
+        throw asProtocolError(e, add.path);
+      }
+      if (raw.numRows !== numRows) {
+        throw new ProtocolError(`the Parquet decoder returned ${raw.numRows} rows, the footer's row groups hold ${numRows}`, add.path);
       }
     }
-  }
 
-  const outFields = fields.map(toArrowField);
-  const outSchema = new arrow.Schema(outFields);
-  const batches: arrow.RecordBatch[] = [];
-  let rowBase = 0;
-  for (const batch of raw.batches) {
-    const n = batch.numRows;
-    const children = fields.map((f) => {
-      if (partValues.has(f)) return buildData(new Array<Value>(n).fill(partValues.get(f)!), f.type);
-      const i = colIndex.get(f)!;
-      const data = i >= 0 ? batch.data.children[i] : undefined;
-      if (!data || arrow.DataType.isNull(data.type)) return nullColumn(f.type, n);
+    // Resolve output fields to the decoded columns (the decoded schema carries field ids and nested children).
+    const rawFields = raw?.schema.fields ?? [];
+    const colIndex = new Map<StructField, number>();
+    const sourceNames = new WeakMap<StructField, string>();
+    for (const f of fields) {
+      if (this.partValues.has(f) || !this.fileColumn.has(f)) continue;
+      const i = matchField(rawFields, f, this.mode);
+      colIndex.set(f, i);
+      if (i < 0) continue;
+      const src = rawFields[i]!;
+      if (arrow.DataType.isNull(src.type)) continue;
       try {
-        return castColumn(data, f.type, f.name, { mode: 'read', rowBase, sourceName });
+        checkCast(src.type, f.type, f.name, 'read');
       } catch (e) {
         if (e instanceof SchemaMismatchError) {
           throw new SchemaMismatchError(`data file ${add.path}: ${e.message}`, e.column, e.row);
         }
         throw e;
       }
-    });
-    const struct = arrow.makeData({ type: new arrow.Struct(outFields), length: n, nullCount: 0, children });
-    batches.push(new arrow.RecordBatch(outSchema, struct));
-    rowBase += n;
-  }
-  let table = new arrow.Table(outSchema, batches);
-
-  if (dvPromise) {
-    const deleted = await dvPromise;
-    if (deleted.cardinality > 0) {
-      if (deleted.max >= table.numRows) {
-        throw new ProtocolError(
-          `deletion vector deletes row ${deleted.max} but the data file has ${table.numRows} rows`,
-          add.path,
-        );
-      }
-      const kept = deleted.keptIndexes(table.numRows);
-      table = kept.length ? takeRows(table, kept) : new arrow.Table(outSchema);
+      resolveNested(f.type, src.type, this.mode, sourceNames);
     }
+    const sourceName = (f: StructField): string => sourceNames.get(f) ?? physicalFieldName(f, this.mode);
+
+    const batches: arrow.RecordBatch[] = [];
+    const rowBase = groups[0]?.firstRow ?? 0;
+    const emit = (batch: arrow.RecordBatch | null, n: number, offset: number): void => {
+      const children = fields.map((f) => {
+        if (this.partValues.has(f)) return buildData(new Array<Value>(n).fill(this.partValues.get(f)!), f.type);
+        const i = colIndex.get(f) ?? -1;
+        const data = batch && i >= 0 ? batch.data.children[i] : undefined;
+        if (!data || arrow.DataType.isNull(data.type)) return nullColumn(f.type, n);
+        try {
+          return castColumn(data, f.type, f.name, { mode: 'read', rowBase: rowBase + offset, sourceName });
+        } catch (e) {
+          if (e instanceof SchemaMismatchError) {
+            throw new SchemaMismatchError(`data file ${add.path}: ${e.message}`, e.column, e.row);
+          }
+          throw e;
+        }
+      });
+      const struct = arrow.makeData({ type: new arrow.Struct(outFields), length: n, nullCount: 0, children });
+      batches.push(new arrow.RecordBatch(outSchema, struct));
+    };
+    if (raw) {
+      let offset = 0;
+      for (const batch of raw.batches) {
+        if (batch.numRows === 0) continue;
+        emit(batch, batch.numRows, offset);
+        offset += batch.numRows;
+      }
+    } else if (numRows > 0) {
+      emit(null, numRows, 0); // no data column needed: the footer gives the row count
+    }
+    let table = batches.length ? new arrow.Table(outSchema, batches) : new arrow.Table(outSchema);
+
+    if (this.deleted) {
+      const deleted = await this.deleted;
+      if (deleted.cardinality > 0) {
+        if (deleted.max >= this.footer.numRows) {
+          throw new ProtocolError(
+            `deletion vector deletes row ${deleted.max} but the data file has ${this.footer.numRows} rows`,
+            add.path,
+          );
+        }
+        const kept = keptRows(deleted, groups);
+        if (kept.length !== numRows) table = kept.length ? takeRows(table, kept) : new arrow.Table(outSchema);
+      }
+    }
+    return table;
   }
-  return table;
+}
+
+/** Positions (in the concatenation of `groups`) of the rows the deletion vector keeps; DV indexes are file positions. */
+function keptRows(deleted: DeletedRows, groups: DataFileRowGroup[]): Int32Array {
+  const total = groups.reduce((n, g) => n + g.numRows, 0);
+  const out = new Int32Array(total);
+  let o = 0;
+  let base = 0;
+  for (const g of groups) {
+    for (let k = 0; k < g.numRows; k++) if (!deleted.has(g.firstRow + k)) out[o++] = base + k;
+    base += g.numRows;
+  }
+  return out.subarray(0, o);
+}
+
+function asProtocolError(e: unknown, file: string): Error {
+  if (e instanceof DeltaError) return e;
+  return new ProtocolError(`cannot decode Parquet data file: ${(e as Error)?.message ?? String(e)}`, file, undefined, { cause: e });
 }
 
 /** The schema fields to output, in the requested order. */
@@ -144,27 +272,6 @@ function selectFields(schema: StructType, columns: string[] | undefined): Struct
     }
     return f;
   });
-}
-
-/** Decode the Parquet bytes, reading only the top-level columns the output needs (by physical name). */
-function decodeParquet(bytes: Uint8Array, dataFields: StructField[], mode: ColumnMappingMode, file: string): arrow.Table {
-  try {
-    if (mode === 'id') {
-      // Field ids are only visible on the decoded schema: the seam has no footer-schema call yet, so read all.
-      return readParquet(bytes);
-    }
-    const present = parquetColumnNames(bytes);
-    const presentSet = new Set(present);
-    const wanted = [...new Set(dataFields.map((f) => physicalFieldName(f, mode)))].filter((c) => presentSet.has(c));
-    // No data column needed (only partition columns / all missing): still read one column for the row count.
-    const columns = wanted.length ? wanted : present.slice(0, 1);
-    return readParquet(bytes, columns.length ? { columns } : {});
-  } catch (e) {
-    if (e instanceof SchemaMismatchError || e instanceof ProtocolError) throw e;
-    throw new ProtocolError(`cannot decode Parquet data file: ${(e as Error).message ?? String(e)}`, file, undefined, {
-      cause: e,
-    });
-  }
 }
 
 /**
