@@ -109,33 +109,53 @@ export function encodeRoaringBitmapArray(sortedDistinctRows: ArrayLike<number>):
 }
 
 /**
- * The bytes of a DV file holding one DV (PROTOCOL.md "Deletion Vector File Storage Format", big-endian): format
- * version 1, then at offset 1 the u32 size of the bitmap, the bitmap, and the u32 CRC-32 of the bitmap.
+ * The bytes of a DV file holding `bitmaps` one after another (PROTOCOL.md "Deletion Vector File Storage Format",
+ * big-endian): format version 1, then per DV the u32 size of its bitmap, the bitmap, and the u32 CRC-32 of the
+ * bitmap. Returns the bytes and the offset of each DV (where its size field starts).
  */
-export function deletionVectorFileBytes(bitmap: Uint8Array): Uint8Array {
-  const out = new Uint8Array(1 + 4 + bitmap.length + 4);
+export function deletionVectorFileBytes(bitmaps: readonly Uint8Array[]): { bytes: Uint8Array; offsets: number[] } {
+  let total = 1;
+  for (const b of bitmaps) total += 4 + b.length + 4;
+  const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out[0] = 1;
-  view.setUint32(1, bitmap.length, false);
-  out.set(bitmap, 5);
-  view.setUint32(5 + bitmap.length, crc32(bitmap), false);
-  return out;
+  const offsets: number[] = [];
+  let at = 1;
+  for (const b of bitmaps) {
+    offsets.push(at);
+    view.setUint32(at, b.length, false);
+    out.set(b, at + 4);
+    view.setUint32(at + 4 + b.length, crc32(b), false);
+    at += 4 + b.length + 4;
+  }
+  return { bytes: out, offsets };
 }
 
 /**
- * Write the deleted `rows` (ascending, distinct) of one data file as a new DV file at the table root and return its
- * descriptor: storageType 'u' with the Z85-encoded UUID (no random prefix), offset 1, sizeInBytes of the bitmap.
+ * Write the deleted rows (each ascending, distinct) of several data files as DVs in one new DV file at the table
+ * root, as Spark does for the files of one task, and return their descriptors in order: storageType 'u' with the
+ * Z85-encoded UUID (no random prefix), each DV's offset, sizeInBytes of its bitmap.
  */
+export async function writeDeletionVectors(store: ObjectStore, rowSets: readonly ArrayLike<number>[]): Promise<DeletionVectorDescriptor[]> {
+  if (rowSets.length === 0) return [];
+  if (rowSets.some((r) => r.length === 0)) throw new InvalidArgumentError('a deletion vector must delete at least one row');
+  const bitmaps = rowSets.map((r) => encodeRoaringBitmapArray(r));
+  const { bytes, offsets } = deletionVectorFileBytes(bitmaps);
+  const id = z85Encode(uuidParse(uuidv4()));
+  const descriptors = rowSets.map(
+    (rows, k): DeletionVectorDescriptor => ({
+      storageType: 'u',
+      pathOrInlineDv: id,
+      offset: offsets[k]!,
+      sizeInBytes: bitmaps[k]!.length,
+      cardinality: rows.length,
+    }),
+  );
+  await store.put(dvAbsolutePath(descriptors[0]!), bytes);
+  return descriptors;
+}
+
+/** Write the deleted `rows` (ascending, distinct) of one data file as a new DV file (writeDeletionVectors of one). */
 export async function writeDeletionVector(store: ObjectStore, rows: ArrayLike<number>): Promise<DeletionVectorDescriptor> {
-  if (rows.length === 0) throw new InvalidArgumentError('a deletion vector must delete at least one row');
-  const bitmap = encodeRoaringBitmapArray(rows);
-  const descriptor: DeletionVectorDescriptor = {
-    storageType: 'u',
-    pathOrInlineDv: z85Encode(uuidParse(uuidv4())),
-    offset: 1,
-    sizeInBytes: bitmap.length,
-    cardinality: rows.length,
-  };
-  await store.put(dvAbsolutePath(descriptor), deletionVectorFileBytes(bitmap));
-  return descriptor;
+  return (await writeDeletionVectors(store, [rows]))[0]!;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRoaringBitmapArray, readDeletionVector } from '../../src/log/deletion_vectors.js';
-import { encodeRoaringBitmapArray, writeDeletionVector } from '../../src/log/deletion_vector_write.js';
+import { encodeRoaringBitmapArray, writeDeletionVector, writeDeletionVectors } from '../../src/log/deletion_vector_write.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
@@ -59,5 +59,23 @@ describe('deletion vector writer', () => {
     expect((await readDeletionVector(store, dv)).toArray()).toEqual(rows);
     // A descriptor with a wrong size is refused by the reader (the size field is the bitmap's).
     await expect(readDeletionVector(store, { ...dv, sizeInBytes: dv.sizeInBytes + 1 })).rejects.toThrow(/size|truncated/);
+  });
+
+  it('writes the DVs of several data files into one file, each at its own offset, each read back alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dvw-'));
+    dirs.push(dir);
+    const store = new LocalStore(dir);
+    const sets = [[0, 5, 9], Array.from({ length: 5000 }, (_, i) => i * 2), [2 ** 32 + 1], [70000]];
+    const dvs = await writeDeletionVectors(store, sets);
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(new Set(dvs.map((d) => d.pathOrInlineDv)).size).toBe(1);
+    expect(dvs[0]!.offset).toBe(1);
+    for (let k = 1; k < dvs.length; k++) expect(dvs[k]!.offset).toBe(dvs[k - 1]!.offset! + 4 + dvs[k - 1]!.sizeInBytes + 4);
+    for (let k = 0; k < sets.length; k++) {
+      expect(dvs[k]!.cardinality).toBe(sets[k]!.length);
+      expect((await readDeletionVector(store, dvs[k]!)).toArray()).toEqual(sets[k]);
+    }
+    expect(await writeDeletionVectors(store, [])).toEqual([]);
+    await expect(writeDeletionVectors(store, [[1], []])).rejects.toThrow(InvalidArgumentError);
   });
 });

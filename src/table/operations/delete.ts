@@ -9,7 +9,7 @@ import {
   fileActions,
   fileMetrics,
   finishDml,
-  readCandidateFile,
+  forEachCandidate,
   usesDeletionVectors,
   writesChangeData,
   type ChangePiece,
@@ -52,8 +52,7 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
     usesDeletionVectors(snapshot) && !cdf
       ? [...new Set((expr ? referencedColumnPaths(expr) : []).map((p) => resolveColumn(snapshot.schema, p)!.path[0]!))]
       : undefined;
-  for (const add of candidates) {
-    const file = await readCandidateFile(snapshot, add, columns);
+  await forEachCandidate(snapshot, candidates, columns, (file) => {
     let drop: Uint8Array;
     if (compiled) {
       drop = compiled.truth(file.rows);
@@ -66,7 +65,7 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
     numDeletedRows += n;
     changes.push({ file, drop });
     if (cdf && n) changeData.push({ rows: filterRows(file.rows, drop), changeType: 'delete' });
-  }
+  });
   const scanned = Date.now();
   const files = await fileActions(snapshot, changes, [], options, changeData);
   const metrics: DeleteMetrics = {

@@ -6,7 +6,7 @@ import type { Action, Add, AddCDCFile, Remove } from '../../log/actions.js';
 import type { StructType } from '../../schema/types.js';
 import { buildData } from '../../schema/vectors.js';
 import { dvAbsolutePath, readDeletionVector } from '../../log/deletion_vectors.js';
-import { writeDeletionVector } from '../../log/deletion_vector_write.js';
+import { writeDeletionVectors } from '../../log/deletion_vector_write.js';
 import { storePathOf } from '../../log/paths.js';
 import type { Snapshot } from '../../log/snapshot.js';
 import { toArrowSchema } from '../../schema/arrow.js';
@@ -50,6 +50,29 @@ export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: 
   if (dv.max >= n) throw new ProtocolError(`deletion vector deletes row ${dv.max} but the data file has ${n} rows`, add.path);
   const physical = dv.keptIndexes(n);
   return { add, rows: takeRows(all, physical), physical, physicalRows: n, deleted: dv.toArray() };
+}
+
+/**
+ * Read `adds` as readCandidateFile does, with up to `concurrency` reads in flight (I/O and Parquet decoding overlap),
+ * and hand each file to `use` in order.
+ */
+export async function forEachCandidate(
+  snapshot: Snapshot,
+  adds: readonly Add[],
+  columns: string[] | undefined,
+  use: (file: CandidateFile) => void | Promise<void>,
+  concurrency = 3,
+): Promise<void> {
+  const inflight: Promise<CandidateFile>[] = [];
+  let next = 0;
+  while (next < adds.length || inflight.length) {
+    while (inflight.length < concurrency && next < adds.length) {
+      const p = readCandidateFile(snapshot, adds[next++]!, columns);
+      p.catch(() => {}); // awaited below, in order; a later read failing first must not be an unhandled rejection
+      inflight.push(p);
+    }
+    await use(await inflight.shift()!);
+  }
 }
 
 /** One touched file: `drop[i]` = 1 when live row i leaves the file (deleted, or rewritten elsewhere as a new row). */
@@ -138,6 +161,7 @@ export async function fileActions(
   };
   const m = out.metrics;
   const toWrite: Table[] = [];
+  const dvFiles: { file: CandidateFile; rows: number[] }[] = [];
   try {
     for (const { file, drop } of changes) {
       let dropped = 0;
@@ -148,11 +172,7 @@ export async function fileActions(
       if (file.add.deletionVector) m.numDeletionVectorsRemoved++;
       const remaining = file.rows.numRows - dropped;
       if (dvMode && remaining > 0) {
-        const rows = mergeSorted(file.deleted, droppedPhysical(file, drop));
-        const dv = await writeDeletionVector(snapshot.store, rows);
-        out.written.push(dvAbsolutePath(dv));
-        const add: Add = { ...file.add, deletionVector: dv, dataChange: true, stats: looseStats(file.add.stats) };
-        out.adds.push(add);
+        dvFiles.push({ file, rows: mergeSorted(file.deleted, droppedPhysical(file, drop)) });
         m.numDeletionVectorsAdded++;
         if (file.add.deletionVector) m.numDeletionVectorsUpdated++;
         continue;
@@ -164,6 +184,10 @@ export async function fileActions(
         m.numCopiedRows += remaining;
       }
     }
+    // Every DV of the operation in one DV file (one write, as Spark writes the DVs of a task).
+    const dvs = await writeDeletionVectors(snapshot.store, dvFiles.map((f) => f.rows));
+    if (dvs.length) out.written.push(dvAbsolutePath(dvs[0]!));
+    dvFiles.forEach(({ file }, k) => out.adds.push({ ...file.add, deletionVector: dvs[k]!, dataChange: true, stats: looseStats(file.add.stats) }));
     toWrite.push(...newRows);
     const data = concatRows(snapshot, toWrite);
     const ctx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, properties: snapshot.config.properties };

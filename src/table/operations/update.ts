@@ -12,7 +12,7 @@ import {
   fileActions,
   fileMetrics,
   finishDml,
-  readCandidateFile,
+  forEachCandidate,
   writesChangeData,
   type ChangePiece,
   type DmlCommitted,
@@ -72,22 +72,21 @@ export async function updateRows(snapshot: Snapshot, spec: UpdateSpec, options: 
   const cdf = writesChangeData(snapshot);
   const changeData: ChangePiece[] = [];
   let numUpdatedRows = 0;
-  for (const add of candidates) {
-    const file = await readCandidateFile(snapshot, add);
+  await forEachCandidate(snapshot, candidates, undefined, (file) => {
     const drop = compiledWhere ? compiledWhere.truth(file.rows) : new Uint8Array(file.rows.numRows).fill(TRUE);
     const idx: number[] = [];
     for (let i = 0; i < drop.length; i++) {
       drop[i] = drop[i] === TRUE ? 1 : 0;
       if (drop[i]) idx.push(i);
     }
-    if (!idx.length) continue;
+    if (!idx.length) return;
     numUpdatedRows += idx.length;
     const before = takeRows(file.rows, idx);
     const after = buildRows(snapshot.schema, columns, [before]);
     updated.push(after);
     changes.push({ file, drop });
     if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
-  }
+  });
   const scanned = Date.now();
   const files = await fileActions(snapshot, changes, updated, options, changeData);
   const metrics: UpdateMetrics = {

@@ -159,6 +159,20 @@ describe('DELETE', () => {
     expect(t.files()).toEqual([]);
   });
 
+  it('deletion vectors: the DVs of every file a DELETE touches go into one DV file, each at its own offset', async () => {
+    const { dir, t } = await table({ dv: true, rows: 10 });
+    for (let k = 1; k < 4; k++) await t.append(Array.from({ length: 10 }, (_, i) => ({ id: BigInt(k * 100 + i), p: 'a', v: 1, s: 'x' })));
+    const r = await t.delete('id % 3 = 0');
+    expect(r.metrics).toMatchObject({ numDeletionVectorsAdded: 4, numRemovedFiles: 0, numAddedFiles: 0 });
+    expect(dataFiles(dir).filter((f) => /^deletion_vector_[0-9a-f-]{36}\.bin$/.test(f))).toHaveLength(1);
+    const dvs = t.files().map((f) => f.deletionVector!);
+    expect(new Set(dvs.map((d) => d.pathOrInlineDv)).size).toBe(1);
+    expect(new Set(dvs.map((d) => d.offset)).size).toBe(4);
+    const ids = (await t.scan().toArray()).map((x) => Number(x.id)).sort((a, b) => a - b);
+    const want = [...Array.from({ length: 10 }, (_, i) => i), ...[1, 2, 3].flatMap((k) => Array.from({ length: 10 }, (_, i) => k * 100 + i))];
+    expect(ids).toEqual(want.filter((x) => x % 3 !== 0));
+  });
+
   it('a time-travel handle refuses DML', async () => {
     const { dir } = await table({ rows: 3 });
     const old = await DeltaTable.open(dir, { version: 0 });
