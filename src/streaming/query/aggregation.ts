@@ -7,13 +7,16 @@ import type { Value } from '../../schema/access/get.js';
 import type { StructField, StructType } from '../../schema/types.js';
 import type { StageMetrics, StatefulStage } from '../types.js';
 import { type AccState, type Accumulator, type AggSpec, accumulatorFor } from './aggregate.js';
-import { type Frame, type FrameExpr, compileOver, frameOf, frameToArrow } from './frame.js';
+import { type AggInput, type ColumnAccumulator, columnAccumulator } from './column_accumulators.js';
+import { eventTimes, keyIds, notNull, numbers } from './columnar.js';
+import { Frame, type FrameExpr, compileOver, frameOf, frameToArrow } from './frame.js';
+import { GroupTable } from './group_table.js';
 import { exprToString } from '../../expr/print.js';
 import type { Expr } from '../../expr/ast.js';
 import type { Pipeline } from './stages.js';
 import { eventTimeColumn } from './stages.js';
 import type { StateStore } from './state_store.js';
-import { type WindowSpec, forEachWindow, sessionBucket } from './window.js';
+import { type WindowSpec, sessionBucket } from './window.js';
 
 export type OutputMode = 'append' | 'update' | 'complete';
 
@@ -21,16 +24,6 @@ export interface AggregationPlan {
   window?: WindowSpec;
   keys: (string | Expr)[];
   aggs: Record<string, AggSpec>;
-}
-
-/** One result row in state: window bounds (µs, when windowed), key values, accumulator states. */
-interface Group {
-  start: number;
-  end: number;
-  /** Watermark (µs) at which the group is complete: Infinity without a window. */
-  closeAt: number;
-  keys: Value[];
-  accs: AccState[];
 }
 
 /** Session windows of one key (and maxDuration bucket): disjoint, unordered. */
@@ -41,18 +34,28 @@ interface SessionKey {
   sessions: { start: number; last: number; accs: AccState[] }[];
 }
 
+type SavedGroup = [number, number, number | null, Value[], AccState[]];
+type SavedSessions = [Value[], [number, number] | null, [number, number, AccState[]][]];
+
+/**
+ * A state version: a snapshot holds every live group and session key; a delta (`removed` present) holds those its
+ * batch changed (upserts) and the ids of those it evicted. v1 snapshots are what earlier versions wrote each batch.
+ */
 interface SavedState {
   v: 1;
   /** The output schema and window of the query that wrote the state: a restart with another query is refused. */
   query: string;
   watermarkUs: number | null;
   maxEventUs: number | null;
-  groups: [number, number, number, Value[], AccState[]][];
-  sessions: [Value[], [number, number] | null, [number, number, AccState[]][]][];
+  /** [start, end, closeAt (null: never), keys, accumulator states] */
+  groups: SavedGroup[];
+  sessions: SavedSessions[];
+  removed?: { groups: string[]; sessions: string[] };
 }
 
+/** A snapshot every this many batch ids (the batches between write deltas), as Spark's state store does. */
+export const SNAPSHOT_EVERY = 10;
 const SEQ_ROWS = 2 ** 32;
-const NO_KEYS: Value[] = [];
 
 export class StreamingAggregation implements StatefulStage {
   readonly outputSchema: StructType;
@@ -61,8 +64,13 @@ export class StreamingAggregation implements StatefulStage {
   private readonly accs: Accumulator[];
   private readonly tsIndex: number | undefined;
   private readonly delayUs: number | undefined;
-  private groups = new Map<string, Group>();
+  private readonly cols: ColumnAccumulator[];
+  private readonly groups: GroupTable;
   private sessions = new Map<string, SessionKey>();
+  /** What the current batch changed and evicted (its state delta). */
+  private changedSlots = new Set<number>();
+  private removedGroups: string[] = [];
+  private removedSessions: string[] = [];
   private watermarkUs: number | null = null;
   private maxEventUs: number | null = null;
   private lastDropped = 0;
@@ -107,6 +115,8 @@ export class StreamingAggregation implements StatefulStage {
       return s.input === undefined ? undefined : compileOver(s.input, schema, `aggregate '${n}'`);
     });
     this.accs = names.map((n, i) => accumulatorFor(plan.aggs[n]!.fn, this.aggInputs[i]?.type, n));
+    this.cols = names.map((n, i) => columnAccumulator(plan.aggs[n]!.fn, this.aggInputs[i]?.type, this.accs[i]!));
+    this.groups = new GroupTable((cap) => this.cols.forEach((c) => c.grow(cap)));
     const fields: StructField[] = [];
     const field = (name: string, type: StructField['type']): StructField => ({ name, type, nullable: true, metadata: {} });
     if (w) {
@@ -145,21 +155,12 @@ export class StreamingAggregation implements StatefulStage {
     this.watermarkUs = null;
     this.maxEventUs = null;
     if (batchId < 0) return;
-    const s = (await this.store.load(batchId)) as SavedState;
-    if (!s || s.v !== 1 || !Array.isArray(s.groups) || !Array.isArray(s.sessions)) {
-      throw new StreamCheckpointError(`aggregation state of batch ${batchId} has an unknown format`, batchId);
-    }
-    if (s.query !== this.fingerprint) {
-      throw new StreamCheckpointError(
-        `the checkpoint's aggregation state was written by a different query (${s.query}), not this one (${this.fingerprint}): ` +
-          'a changed window, grouping or aggregate cannot resume from it; use a new checkpoint location and sink',
-        batchId,
-      );
-    }
+    const s = mergeVersions(await this.store.load(batchId), this.fingerprint);
     this.watermarkUs = s.watermarkUs;
     this.maxEventUs = s.maxEventUs;
     for (const [start, end, closeAt, keys, accs] of s.groups) {
-      this.groups.set(groupKey(start, keys), { start, end, closeAt: closeAt ?? Infinity, keys, accs });
+      const slot = this.groups.add(groupKey(start, keys), start, end, closeAt ?? Infinity, keys);
+      this.cols.forEach((c, a) => c.load(slot, accs[a]!));
     }
     for (const [keys, bucket, list] of s.sessions) {
       this.sessions.set(sessionKeyOf(keys, bucket), { keys, bucket, sessions: list.map(([start, last, accs]) => ({ start, last, accs })) });
@@ -169,23 +170,27 @@ export class StreamingAggregation implements StatefulStage {
   async process(data: arrow.Table | null, batchId: number): Promise<arrow.Table> {
     const wm = this.watermarkUs;
     this.batchWatermarkUs = wm;
-    const changed = new Set<string>();
+    this.changedSlots = new Set();
+    this.removedGroups = [];
+    this.removedSessions = [];
     const changedSessions = new Set<string>();
     let dropped = 0;
     if (data && data.numRows > 0) {
       await this.pipeline.refresh();
       const { frame, maxEventUs } = this.pipeline.run(frameOf(data, this.inputSchema));
-      dropped = this.fold(frame, wm, batchId, changed, changedSessions);
+      dropped = this.fold(frame, wm, batchId, changedSessions);
       if (maxEventUs !== null && (this.maxEventUs === null || maxEventUs > this.maxEventUs)) this.maxEventUs = maxEventUs;
     }
     this.lastDropped = dropped;
-    const out = this.emit(wm, changed, changedSessions);
+    const out = this.emit(wm, changedSessions);
     // The next batch's watermark: it only moves between batches (Spark), and never backwards.
     if (this.delayUs !== undefined && this.maxEventUs !== null) {
       const next = this.maxEventUs - this.delayUs;
       if (this.watermarkUs === null || next > this.watermarkUs) this.watermarkUs = next;
     }
-    await this.store.save(batchId, this.snapshot());
+    // Written before the sink commit: a re-run of this batch restores the state before it, never after.
+    if (batchId % SNAPSHOT_EVERY === 0) await this.store.save(batchId, 'snapshot', this.saved(null, null));
+    else await this.store.save(batchId, 'delta', this.saved(this.changedSlots, changedSessions));
     return frameToArrow(out);
   }
 
@@ -196,7 +201,8 @@ export class StreamingAggregation implements StatefulStage {
   needsNoDataBatch(): boolean {
     if (this.mode === 'complete' || this.watermarkUs === null) return false;
     const wm = this.watermarkUs;
-    for (const g of this.groups.values()) if (g.closeAt <= wm) return true;
+    const g = this.groups;
+    for (let s = 0; s < g.limit; s++) if (g.isLive(s) && g.closeAt[s]! <= wm) return true;
     for (const sk of this.sessions.values()) for (const s of sk.sessions) if (this.sessionEnd(sk, s) <= wm) return true;
     return false;
   }
@@ -216,51 +222,119 @@ export class StreamingAggregation implements StatefulStage {
     return sk.bucket ? Math.min(end, sk.bucket[1]) : end;
   }
 
-  /** Fold the rows of a batch into state; returns the number of rows dropped as late. */
-  private fold(f: Frame, wm: number | null, batchId: number, changed: Set<string>, changedSessions: Set<string>): number {
+  /**
+   * Fold the rows of a batch into state a column at a time: event times and key ids for every row, then per window
+   * of a row (hopping windows: one pass per overlapping window) the group slot of every row, then each aggregate
+   * over the slots. Returns the number of rows dropped as late.
+   */
+  private fold(f: Frame, wm: number | null, batchId: number, changedSessions: Set<string>): number {
+    const n = f.numRows;
     const w = this.plan.window;
-    const ts = this.tsIndex === undefined ? undefined : (f.columns[this.tsIndex] as (bigint | null)[]);
-    const keyCols = this.keyExprs.map((k) => k.evaluate(f));
-    const inputs = this.aggInputs.map((e) => (e ? e.evaluate(f) : undefined));
     const dropLate = this.mode !== 'complete' && wm !== null;
+    // Event time per row (µs): NaN = no event time (in no window); a late row is dropped (NaN) or moved to wm.
+    const t = this.tsIndex === undefined ? new Float64Array(n) : Float64Array.from(eventTimes(f, this.tsIndex));
     let dropped = 0;
-    const seqBase = batchId * SEQ_ROWS;
-    for (let i = 0; i < f.numRows; i++) {
-      const raw = ts?.[i] ?? null;
-      if (w && raw === null) continue; // no event time: in no window (as Spark's window())
-      let t = raw === null ? 0 : Number(raw);
-      if (dropLate && raw !== null && t < wm) {
+    for (let r = 0; r < n; r++) {
+      const x = t[r]!;
+      if (x !== x) {
+        if (!w) t[r] = 0; // a running aggregate counts rows without an event time
+        continue;
+      }
+      if (dropLate && x < wm) {
         if (this.lateArrivalPolicy === 'drop') {
           dropped++;
-          continue;
-        }
-        t = wm; // Stream Analytics' 'adjust': a late event counts at the watermark
-      }
-      const keys = keyCols.length === 0 ? NO_KEYS : keyCols.length === 1 ? [keyCols[0]![i]!] : keyCols.map((c) => c[i]!);
-      const kt = keyText(keys);
-      const seq = seqBase + i;
-      const fold = (accs: AccState[]): void => {
-        for (let a = 0; a < accs.length; a++) accs[a] = this.accs[a]!.add(accs[a]!, inputs[a]?.[i] ?? null, t, seq);
-      };
-      if (!w) {
-        const k = `0|${kt}`;
-        let g = this.groups.get(k);
-        if (!g) this.groups.set(k, (g = { start: 0, end: 0, closeAt: Infinity, keys, accs: this.initAccs() }));
-        fold(g.accs);
-        changed.add(k);
-      } else if (w.kind === 'session') {
-        this.foldSession(w, keys, t, fold, changedSessions);
-      } else {
-        forEachWindow(w, t, (start, end, closeAt) => {
-          const k = `${start}|${kt}`;
-          let g = this.groups.get(k);
-          if (!g) this.groups.set(k, (g = { start, end, closeAt, keys, accs: this.initAccs() }));
-          fold(g.accs);
-          changed.add(k);
-        });
+          t[r] = NaN;
+          if (!w) t[r] = -Infinity;
+        } else t[r] = wm; // Stream Analytics' 'adjust': a late event counts at the watermark
       }
     }
+    const kid = keyIds(f, this.keyExprs);
+    const inputs: (AggInput | undefined)[] = this.aggInputs.map((e) => (e ? aggInput(f, e) : undefined));
+    const seqBase = batchId * SEQ_ROWS;
+    if (w?.kind === 'session') {
+      this.foldSessions(w, t, kid.ids, kid.keys, inputs, seqBase, changedSessions);
+      return dropped;
+    }
+    // Window passes: number of window (start = num * step), size, close offset.
+    let step = 1;
+    let size = 0;
+    let passes = 1;
+    let closeOffset = 0;
+    if (w?.kind === 'tumbling') (step = w.sizeMs * 1000), (size = step);
+    else if (w?.kind === 'hopping') (step = w.slideMs * 1000), (size = w.sizeMs * 1000), (passes = Math.ceil(size / step));
+    else if (w?.kind === 'snapshot') closeOffset = 1; // closed once the watermark passes the timestamp
+    const num = new Float64Array(n);
+    const slots = new Int32Array(n);
+    const nKeys = kid.keys.length;
+    const keyTexts: (string | undefined)[] = new Array(nKeys);
+    for (let p = 0; p < passes; p++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let r = 0; r < n; r++) {
+        const x = t[r]!;
+        let k = NaN;
+        if (!w) k = x === -Infinity ? NaN : 0;
+        else if (x === x) {
+          k = Math.floor(x / step) - p;
+          if (k * step + size <= x && w.kind === 'hopping') k = NaN; // this pass's window ends before the event
+        }
+        num[r] = k;
+        if (k < lo) lo = k;
+        if (k > hi) hi = k;
+      }
+      if (lo > hi) continue;
+      // (window, key) -> slot for this batch: a dense table when small, else a map.
+      const span = hi - lo + 1;
+      const dense = span * nKeys <= 1 << 22 ? new Int32Array(span * nKeys).fill(-1) : null;
+      const sparse = dense ? null : new Map<number, number>();
+      for (let r = 0; r < n; r++) {
+        const k = num[r]!;
+        if (k !== k) {
+          slots[r] = -1;
+          continue;
+        }
+        const combo = (k - lo) * nKeys + kid.ids[r]!;
+        let slot = dense ? dense[combo]! : (sparse!.get(combo) ?? -1);
+        if (slot < 0) {
+          const id = kid.ids[r]!;
+          const start = w ? k * step : 0;
+          const kt = (keyTexts[id] ??= keyText(kid.keys[id]!));
+          const gid = `${start}|${kt}`;
+          slot = this.groups.slotOf(gid) ?? -1;
+          if (slot < 0) {
+            const end = !w ? 0 : start + size;
+            slot = this.groups.add(gid, start, end, !w ? Infinity : end + closeOffset, kid.keys[id]!);
+            for (const c of this.cols) c.init(slot);
+          }
+          if (dense) dense[combo] = slot;
+          else sparse!.set(combo, slot);
+          this.changedSlots.add(slot);
+        }
+        slots[r] = slot;
+      }
+      for (let a = 0; a < this.cols.length; a++) this.cols[a]!.fold(slots, inputs[a], t, seqBase);
+    }
     return dropped;
+  }
+
+  private foldSessions(
+    w: WindowSpec & { kind: 'session' },
+    t: Float64Array,
+    ids: Int32Array,
+    keys: Value[][],
+    inputs: (AggInput | undefined)[],
+    seqBase: number,
+    changedSessions: Set<string>,
+  ): void {
+    const vals = inputs.map((x) => x?.values());
+    for (let r = 0; r < t.length; r++) {
+      const x = t[r]!;
+      if (x !== x) continue;
+      const fold = (accs: AccState[]): void => {
+        for (let a = 0; a < accs.length; a++) accs[a] = this.accs[a]!.add(accs[a]!, vals[a]?.[r] ?? null, x, seqBase + r);
+      };
+      this.foldSession(w, keys[ids[r]!]!, x, fold, changedSessions);
+    }
   }
 
   private foldSession(
@@ -296,13 +370,22 @@ export class StreamingAggregation implements StatefulStage {
   }
 
   /** The rows this batch outputs (by mode), evicting what the watermark closed (append, update). */
-  private emit(wm: number | null, changed: Set<string>, changedSessions: Set<string>): Frame {
-    const rows: { start: number; end: number; keys: Value[]; accs: AccState[] }[] = [];
+  private emit(wm: number | null, changedSessions: Set<string>): Frame {
+    type Row = { start: number; end: number; keys: Value[]; results: Value[] };
+    const rows: Row[] = [];
     const closed = (closeAt: number): boolean => wm !== null && closeAt <= wm;
-    for (const [k, g] of this.groups) {
-      const isClosed = this.mode !== 'complete' && closed(g.closeAt);
-      if (this.mode === 'complete' || (this.mode === 'append' ? isClosed : changed.has(k))) rows.push(g);
-      if (isClosed) this.groups.delete(k);
+    const g = this.groups;
+    for (let s = 0; s < g.limit; s++) {
+      if (!g.isLive(s)) continue;
+      const isClosed = this.mode !== 'complete' && closed(g.closeAt[s]!);
+      if (this.mode === 'complete' || (this.mode === 'append' ? isClosed : this.changedSlots.has(s))) {
+        rows.push({ start: g.start[s]!, end: g.end[s]!, keys: g.keys[s]!, results: this.cols.map((c) => c.result(s)) });
+      }
+      if (isClosed) {
+        this.removedGroups.push(g.ids[s]!);
+        this.changedSlots.delete(s);
+        g.remove(s);
+      }
     }
     for (const [k, sk] of this.sessions) {
       const open: SessionKey['sessions'] = [];
@@ -311,12 +394,16 @@ export class StreamingAggregation implements StatefulStage {
         const isClosed = this.mode !== 'complete' && closed(end);
         // Update mode: sessions of a changed key (a merge may have replaced an emitted one).
         if (this.mode === 'complete' || (this.mode === 'append' ? isClosed : changedSessions.has(k))) {
-          rows.push({ start: s.start, end, keys: sk.keys, accs: s.accs });
+          rows.push({ start: s.start, end, keys: sk.keys, results: this.accs.map((a, i) => a.result(s.accs[i]!)) });
         }
         if (!isClosed) open.push(s);
       }
       if (open.length) sk.sessions = open;
-      else this.sessions.delete(k);
+      else {
+        this.sessions.delete(k);
+        this.removedSessions.push(k);
+        changedSessions.delete(k);
+      }
     }
     const windowed = this.plan.window !== undefined;
     rows.sort((a, b) => (windowed && a.start !== b.start ? a.start - b.start : windowed && a.end !== b.end ? a.end - b.end : compareValueLists(a.keys, b.keys)));
@@ -325,21 +412,89 @@ export class StreamingAggregation implements StatefulStage {
       columns.push(rows.map((r) => BigInt(r.start)), rows.map((r) => BigInt(r.end)));
     }
     this.keyExprs.forEach((_k, i) => columns.push(rows.map((r) => r.keys[i]!)));
-    this.accs.forEach((a, i) => columns.push(rows.map((r) => a.result(r.accs[i]!))));
-    return { schema: this.outputSchema, numRows: rows.length, columns };
+    this.accs.forEach((_a, i) => columns.push(rows.map((r) => r.results[i]!)));
+    return Frame.of(this.outputSchema, rows.length, columns);
   }
 
-  private snapshot(): SavedState {
+  /** The state to save: everything (a snapshot), or the given changed groups and session keys plus evictions (a delta). */
+  private saved(slots: Set<number> | null, sessionKeys: Set<string> | null): SavedState {
+    const g = this.groups;
+    const groups: SavedGroup[] = [];
+    const group = (s: number): void => {
+      // closeAt Infinity is stored as null (JSON has no Infinity).
+      const c = g.closeAt[s]!;
+      groups.push([g.start[s]!, g.end[s]!, Number.isFinite(c) ? c : null, g.keys[s]!, this.cols.map((a) => a.save(s))]);
+    };
+    if (slots) for (const s of slots) group(s);
+    else for (let s = 0; s < g.limit; s++) if (g.isLive(s)) group(s);
+    const sessions: SavedSessions[] = [];
+    for (const [k, sk] of this.sessions) {
+      if (sessionKeys && !sessionKeys.has(k)) continue;
+      sessions.push([sk.keys, sk.bucket, sk.sessions.map((s) => [s.start, s.last, s.accs])]);
+    }
     return {
       v: 1,
       query: this.fingerprint,
       watermarkUs: this.watermarkUs,
       maxEventUs: this.maxEventUs,
-      // closeAt Infinity is stored as null (JSON has no Infinity).
-      groups: [...this.groups.values()].map((g) => [g.start, g.end, Number.isFinite(g.closeAt) ? g.closeAt : (null as unknown as number), g.keys, g.accs]),
-      sessions: [...this.sessions.values()].map((sk) => [sk.keys, sk.bucket, sk.sessions.map((s) => [s.start, s.last, s.accs])]),
+      groups,
+      sessions,
+      ...(slots && { removed: { groups: this.removedGroups, sessions: this.removedSessions } }),
     };
   }
+}
+
+/**
+ * The live state after the last of `versions` (the newest snapshot at or before a batch, then the deltas after it),
+ * as one snapshot; StreamCheckpointError when a version is not aggregation state or, given `fingerprint`, was
+ * written by another query.
+ */
+export function mergeVersions(versions: readonly { batchId: number; state: unknown }[], fingerprint?: string): SavedState {
+  const groups = new Map<string, SavedGroup>();
+  const sessions = new Map<string, SavedSessions>();
+  let last: SavedState | undefined;
+  for (const { batchId: id, state } of versions) {
+    const s = state as SavedState;
+    if (!s || s.v !== 1 || !Array.isArray(s.groups) || !Array.isArray(s.sessions)) {
+      throw new StreamCheckpointError(`aggregation state of batch ${id} has an unknown format`, id);
+    }
+    if (fingerprint !== undefined && s.query !== fingerprint) {
+      throw new StreamCheckpointError(
+        `the checkpoint's aggregation state was written by a different query (${s.query}), not this one (${fingerprint}): ` +
+          'a changed window, grouping or aggregate cannot resume from it; use a new checkpoint location and sink',
+        id,
+      );
+    }
+    if (!s.removed) {
+      groups.clear();
+      sessions.clear();
+    }
+    for (const gid of s.removed?.groups ?? []) groups.delete(gid);
+    for (const sid of s.removed?.sessions ?? []) sessions.delete(sid);
+    for (const g of s.groups) groups.set(groupKey(g[0], g[3]), g);
+    for (const x of s.sessions) sessions.set(sessionKeyOf(x[0], x[1]), x);
+    last = s;
+  }
+  return {
+    v: 1,
+    query: last?.query ?? '',
+    watermarkUs: last?.watermarkUs ?? null,
+    maxEventUs: last?.maxEventUs ?? null,
+    groups: [...groups.values()],
+    sessions: [...sessions.values()],
+  };
+}
+
+/** A batch's input of one aggregate over frame `f`: each form read once, when first asked for. */
+function aggInput(f: Frame, e: FrameExpr): AggInput {
+  let v: Value[] | undefined;
+  let nums: ReturnType<typeof numbers> | undefined;
+  let nn: Uint8Array | null | undefined;
+  return {
+    values: () => (v ??= e.evaluate(f)),
+    numbers: () => (nums ??= numbers(f, e)),
+    notNull: () => (nn === undefined ? (nn = notNull(f, e)) : nn),
+  };
 }
 
 function exprName(k: FrameExpr): string {

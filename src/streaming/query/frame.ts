@@ -1,5 +1,6 @@
-// A micro-batch as typed value columns (the rows a streaming query's stages pass along), read once from Arrow
-// (sliced, multi-chunk) and turned back into an Arrow table for the sink. Also compiles expressions over a frame.
+// A micro-batch as columns (the rows a streaming query's stages pass along): read lazily from Arrow (sliced,
+// multi-chunk), so that a column no stage touches is never turned into values, and turned back into an Arrow table
+// for the sink. Also compiles expressions over a frame.
 import * as arrow from 'apache-arrow';
 import { ExpressionError } from '../../errors.js';
 import type { Expr } from '../../expr/ast.js';
@@ -7,35 +8,102 @@ import { compileNode } from '../../expr/compile.js';
 import type { Compiled } from '../../expr/compiled.js';
 import { readColumn } from '../../expr/evaluate.js';
 import { parseExpression } from '../../expr/parse.js';
+import { fieldByName } from '../../expr/resolve.js';
 import { typeName } from '../../expr/types.js';
 import type { Value } from '../../schema/access/get.js';
 import { toArrowSchema } from '../../schema/arrow.js';
 import type { DataType, StructType } from '../../schema/types.js';
 import { buildData, tableFromData } from '../../schema/vectors.js';
 
+/** A column of a frame: its values, or the Arrow chunks it was read from (values made on first use). */
+interface ArrowSlot {
+  batches: readonly arrow.RecordBatch[];
+  name: string;
+  type: DataType;
+  chunks?: arrow.Data[];
+  values?: Value[];
+}
+type Slot = { values: Value[] } | ArrowSlot;
+
 /** Rows of one batch, column by column; values are normalized as schema/access/get.ts describes. */
-export interface Frame {
-  schema: StructType;
-  numRows: number;
-  columns: Value[][];
+export class Frame {
+  private constructor(
+    readonly schema: StructType,
+    readonly numRows: number,
+    private readonly slots: Slot[],
+  ) {}
+
+  /** A frame of value columns (one per field of `schema`). */
+  static of(schema: StructType, numRows: number, columns: Value[][]): Frame {
+    return new Frame(schema, numRows, columns.map((values) => ({ values })));
+  }
+
+  /** Every column of `table` (any batch layout, sliced or not) as `schema`'s types, read when first used. */
+  static fromArrow(table: arrow.Table, schema: StructType): Frame {
+    const batches = table.batches.filter((b) => b.numRows > 0);
+    return new Frame(schema, table.numRows, schema.fields.map((f) => ({ batches, name: f.name, type: f.type })));
+  }
+
+  /** Every column's values. */
+  get columns(): Value[][] {
+    return (this.all ??= this.slots.map((_s, i) => this.column(i)));
+  }
+
+  private all: Value[][] | undefined;
+
+  /** Column `i`'s values (read from Arrow on first use). */
+  column(i: number): Value[] {
+    const s = this.slots[i]!;
+    if (s.values) return s.values;
+    const a = s as ArrowSlot;
+    const out: Value[] = [];
+    for (const b of a.batches) {
+      const vals = readColumn(b, { path: [a.name], type: a.type });
+      for (let k = 0; k < vals.length; k++) out.push(vals[k]!);
+    }
+    s.values = out;
+    return out;
+  }
+
+  /**
+   * Column `i` as Arrow data, one chunk per batch, when no stage changed it since it was read (undefined otherwise):
+   * the columnar fold reads typed arrays from it instead of values.
+   */
+  chunks(i: number): readonly arrow.Data[] | undefined {
+    const s = this.slots[i]!;
+    if (!('batches' in s)) return undefined;
+    if (!s.chunks) {
+      const chunks: arrow.Data[] = [];
+      for (const b of s.batches) {
+        const at = childIndex(b.schema.fields, s.name);
+        if (at < 0) return undefined; // column() reports the missing column
+        chunks.push(b.data.children[at]!);
+      }
+      s.chunks = chunks;
+    }
+    return s.chunks;
+  }
+
+  /** This frame with other fields: each column is one of this frame's (by index) or new values. */
+  derive(schema: StructType, columns: (number | Value[])[]): Frame {
+    return new Frame(schema, this.numRows, columns.map((c) => (typeof c === 'number' ? this.slots[c]! : { values: c })));
+  }
 }
 
-/** Read every column of `table` (any batch layout, sliced or not) as `schema`'s types. */
+function childIndex(fields: readonly arrow.Field[], name: string): number {
+  const i = fields.findIndex((f) => f.name === name);
+  if (i >= 0) return i;
+  const l = name.toLowerCase();
+  return fields.findIndex((f) => f.name.toLowerCase() === l);
+}
+
+/** Every column of `table` (any batch layout, sliced or not) as `schema`'s types. */
 export function frameOf(table: arrow.Table, schema: StructType): Frame {
-  const columns: Value[][] = schema.fields.map(() => []);
-  for (const batch of table.batches) {
-    if (batch.numRows === 0) continue;
-    schema.fields.forEach((f, i) => {
-      const vals = readColumn(batch, { path: [f.name], type: f.type });
-      const col = columns[i]!;
-      for (let k = 0; k < vals.length; k++) col.push(vals[k]!);
-    });
-  }
-  return { schema, numRows: table.numRows, columns };
+  return Frame.fromArrow(table, schema);
 }
 
 export function frameToArrow(f: Frame): arrow.Table {
-  const data = f.schema.fields.map((fd, i) => buildData(f.columns[i]!, fd.type));
+  const data = f.schema.fields.map((fd, i) => buildData(f.column(i), fd.type));
   return tableFromData(
     f.schema.fields.map((x) => x.name),
     data,
@@ -47,13 +115,15 @@ export function frameToArrow(f: Frame): arrow.Table {
 export function filterFrame(f: Frame, mask: Uint8Array): Frame {
   const idx: number[] = [];
   for (let i = 0; i < f.numRows; i++) if (mask[i]) idx.push(i);
-  return { schema: f.schema, numRows: idx.length, columns: f.columns.map((c) => idx.map((i) => c[i]!)) };
+  return Frame.of(f.schema, idx.length, f.columns.map((c) => idx.map((i) => c[i]!)));
 }
 
 /** An expression compiled against a frame's schema, evaluated over frames of that schema. */
 export interface FrameExpr {
   expr: Expr;
   type: DataType;
+  /** The frame column the expression is, when it is a plain top-level column reference. */
+  columnIndex?: number;
   evaluate(f: Frame): Value[];
 }
 
@@ -73,15 +143,17 @@ export function compileOver(e: Expr | string, schema: StructType, what: string):
   }
   if (c.type === 'void' || c.type === 'interval') throw new ExpressionError(`${what}: an expression of type ${typeName(c.type)} cannot be a column`);
   const top = new Map(schema.fields.map((fd, i) => [fd.name, i]));
+  const plain = expr.kind === 'column' && expr.path.length === 1 ? fieldByName(schema, expr.path[0]!) : undefined;
   return {
     expr,
     type: c.type as DataType,
+    columnIndex: plain && plain.type === c.type ? schema.fields.indexOf(plain) : undefined,
     evaluate(f: Frame): Value[] {
       if (f.numRows === 0) return [];
       return c.evaluate({
         numRows: f.numRows,
         column(ref) {
-          const base = f.columns[top.get(ref.path[0]!)!]!;
+          const base = f.column(top.get(ref.path[0]!)!);
           if (ref.path.length === 1) return base;
           return base.map((v) => {
             let cur: Value = v;

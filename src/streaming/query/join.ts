@@ -10,7 +10,7 @@ import type { Value } from '../../schema/access/get.js';
 import type { StructField, StructType } from '../../schema/types.js';
 import type { Snapshot } from '../../log/snapshot.js';
 import { Scan } from '../../table/scan.js';
-import { type Frame, frameOf, toExpr } from './frame.js';
+import { Frame, frameOf, toExpr } from './frame.js';
 
 export interface JoinOptions {
   /** Join condition over the stream (alias `e`) and the reference table (alias `r`): 'e.sensor = r.sensor'. */
@@ -93,14 +93,15 @@ export function compileJoin(left: StructType, table: ReferenceTable, options: Jo
   const out: StructType = { type: 'struct', fields: [...left.fields, ...rightOut] };
 
   let refVersion = -1;
-  let ref: Frame = { schema: right, numRows: 0, columns: right.fields.map(() => []) };
+  let ref: Frame = Frame.of(right, 0, right.fields.map(() => []));
   let index = new Map<string, number[]>();
   const inputOf = (lf: Frame, li: number[], ri: number[]) => ({
     numRows: li.length,
     column(refc: { relation: number; path: readonly string[] }): Value[] {
       const [frame, idx] = refc.relation === 0 ? [lf, li] : [ref, ri];
       const c = frame.schema.fields.findIndex((f) => f.name === refc.path[0]);
-      let vals: Value[] = idx.map((i) => frame.columns[c]![i]!);
+      const col = frame.column(c);
+      let vals: Value[] = idx.map((i) => col[i]!);
       for (let k = 1; k < refc.path.length; k++) vals = vals.map((v) => (v === null ? null : ((v as Record<string, Value>)[refc.path[k]!] ?? null)));
       return vals;
     },
@@ -154,14 +155,10 @@ export function compileJoin(left: StructType, table: ReferenceTable, options: Jo
       if (type === 'left') for (let i = 0; i < f.numRows; i++) if (!hit[i]) matchedL.push(i), matchedR.push(null);
       // Keep stream order: by stream row, then reference row.
       const order = matchedL.map((_, k) => k).sort((a, b) => matchedL[a]! - matchedL[b]! || (matchedR[a] ?? -1) - (matchedR[b] ?? -1));
-      return {
-        schema: out,
-        numRows: order.length,
-        columns: [
-          ...f.columns.map((c) => order.map((k) => c[matchedL[k]!]!)),
-          ...ref.columns.map((c) => order.map((k) => (matchedR[k] === null ? null : c[matchedR[k]!]!))),
-        ],
-      };
+      return Frame.of(out, order.length, [
+        ...f.columns.map((c) => order.map((k) => c[matchedL[k]!]!)),
+        ...ref.columns.map((c) => order.map((k) => (matchedR[k] === null ? null : c[matchedR[k]!]!))),
+      ]);
     },
   };
 }

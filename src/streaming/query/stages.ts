@@ -8,6 +8,7 @@ import { isTimestamp } from '../../expr/types.js';
 import type { Value } from '../../schema/access/get.js';
 import type { StructField, StructType } from '../../schema/types.js';
 import type { ReferenceTable } from './join.js';
+import { eventTimes } from './columnar.js';
 import { type Frame, type FrameExpr, compileOver, filterFrame, toExpr } from './frame.js';
 import { type JoinOptions, compileJoin } from './join.js';
 
@@ -105,11 +106,11 @@ function compileStage(schema: StructType, s: StageSpec): CompiledStage {
       return {
         out,
         apply(f) {
-          const columns = [...f.columns];
+          const columns: (number | Value[])[] = f.schema.fields.map((_x, k) => k);
           const v = e.evaluate(f);
           if (at >= 0) columns[at] = v;
           else columns.push(v);
-          return { schema: out, numRows: f.numRows, columns };
+          return f.derive(out, columns);
         },
       };
     }
@@ -131,7 +132,8 @@ function compileStage(schema: StructType, s: StageSpec): CompiledStage {
         seen.add(o.name.toLowerCase());
       }
       const out: StructType = { type: 'struct', fields: outs.map((o) => ({ name: o.name, type: o.e.type, nullable: true, metadata: {} })) };
-      return { out, apply: (f) => ({ schema: out, numRows: f.numRows, columns: outs.map((o) => o.e.evaluate(f)) }) };
+      // A plain column stays as read (the aggregation reads its Arrow data directly).
+      return { out, apply: (f) => f.derive(out, outs.map((o) => o.e.columnIndex ?? o.e.evaluate(f))) };
     }
     case 'join': {
       if (typeof s.table === 'string') throw new Error('join: the reference table must be opened before compiling');
@@ -143,14 +145,10 @@ function compileStage(schema: StructType, s: StageSpec): CompiledStage {
       return {
         out: schema,
         apply(f, ctx) {
-          const col = f.columns[i]!;
-          let m = ctx.maxEventUs;
-          for (const v of col as (bigint | null)[]) {
-            if (v === null) continue;
-            const t = Number(v);
-            if (m === null || t > m) m = t;
-          }
-          ctx.maxEventUs = m;
+          const times = eventTimes(f, i);
+          let m = ctx.maxEventUs ?? -Infinity;
+          for (let k = 0; k < times.length; k++) if (times[k]! > m) m = times[k]!; // NaN (null) never is
+          ctx.maxEventUs = m === -Infinity ? null : m;
           return f;
         },
       };

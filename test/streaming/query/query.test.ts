@@ -23,7 +23,7 @@ import {
 import { fromArrowSchema, toArrowSchema } from '../../../src/schema/arrow.js';
 import { objectsToArrow } from '../../../src/schema/objects.js';
 import { StreamCheckpoint } from '../../../src/streaming/checkpoint.js';
-import { StreamingAggregation } from '../../../src/streaming/query/aggregation.js';
+import { SNAPSHOT_EVERY, StreamingAggregation, mergeVersions } from '../../../src/streaming/query/aggregation.js';
 import { compilePipeline } from '../../../src/streaming/query/stages.js';
 import { StateStore } from '../../../src/streaming/query/state_store.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
@@ -195,8 +195,8 @@ describe('queries', () => {
 
   it('state is evicted when the watermark closes windows: the checkpoint keeps one state version with only open windows', async () => {
     const src = await bronze();
-    // Many small windows (1 s) over 4 keys, arriving in 10 commits.
-    const batches = makeEvents(99, 10, 300, 400);
+    // Many small windows (1 s) over 4 keys, arriving in 14 commits (a snapshot, then deltas).
+    const batches = makeEvents(99, 14, 300, 400);
     for (const b of batches) await src.add(b);
     const ckptDir = tempDir('ckpt-');
     const progress: StreamProgress[] = [];
@@ -206,16 +206,19 @@ describe('queries', () => {
       .groupBy(tumblingWindow('ts', '1 second'), 'sensor')
       .agg({ n: count() })
       .writeTo(tempDir('silver-'), { checkpointLocation: ckptDir, trigger: { availableNow: true }, onProgress: (p) => progress.push(p) });
-    const stateFiles = readdirSync(path.join(ckptDir, 'state'));
+    const stateFiles = readdirSync(path.join(ckptDir, 'state')).sort((a, b) => parseInt(a) - parseInt(b));
     const last = progress.at(-1)!;
-    expect(stateFiles).toEqual([String(last.batchId)]);
+    // Old versions are cleaned: the newest snapshot at or before the last batch, then one delta per batch after it.
+    const snap = last.batchId - (last.batchId % SNAPSHOT_EVERY);
+    expect(last.batchId).toBeGreaterThan(SNAPSHOT_EVERY);
+    expect(stateFiles).toEqual([`${snap}.snapshot`, ...Array.from({ length: last.batchId - snap }, (_, i) => `${snap + 1 + i}.delta`)]);
     const { kept, watermark } = survivors(batches, { window: { kind: 'tumbling', size: 1000 }, delay: 5000, keep: () => true }, true);
     const all = modelWindows(kept, { kind: 'tumbling', size: 1000 });
     const open = all.filter((w) => w.closeAt > watermark!);
     expect(all.length).toBeGreaterThan(1000);
     expect(open.length).toBeLessThan(30);
     const ckpt = await StreamCheckpoint.open(ckptDir);
-    const state = (await new StateStore(ckpt).load(last.batchId)) as { groups: [number, number, number, unknown[]][] };
+    const state = mergeVersions(await new StateStore(ckpt).load(last.batchId));
     const held = state.groups.map((g) => `${g[0] / 1000}|${String(g[3][0])}`).sort();
     expect(held).toEqual(open.map((w) => `${w.row.start}|${w.row.sensor}`).sort());
     expect(last.numStateRows).toBe(open.length);
