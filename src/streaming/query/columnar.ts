@@ -1,37 +1,30 @@
 // Column-at-a-time reads for the streaming aggregation: event times as numbers, group keys encoded as dense ids
-// (strings hashed on their UTF-8 bytes, once per batch), numeric inputs and null masks as typed arrays, read from a
-// frame's Arrow chunks when no stage changed the column, else from its values. No state, no I/O.
+// (strings hashed on their UTF-8 bytes, once per batch), numeric inputs and null masks as typed arrays: vectors of
+// the expression engine (expr/vectors.ts) or a frame's Arrow chunks where there are, else its values. No I/O.
 import * as arrow from 'apache-arrow';
 import type { Value } from '../../schema/access/get.js';
 import { validityOf } from '../../schema/access/validity.js';
 import type { Frame, FrameExpr } from './frame.js';
 
-const TWO_32 = 4294967296;
 const timesCache = new WeakMap<Frame, Map<number, Float64Array>>();
-
-function isMicros(d: arrow.Data): boolean {
-  return arrow.DataType.isTimestamp(d.type) && d.type.unit === arrow.TimeUnit.MICROSECOND && d.values instanceof BigInt64Array;
-}
 
 /** Event times of timestamp column `i` in µs (NaN where null); the same numbers as Number(value). Cached per frame. */
 export function eventTimes(f: Frame, i: number): Float64Array {
   let byCol = timesCache.get(f);
   const hit = byCol?.get(i);
   if (hit) return hit;
-  const out = new Float64Array(f.numRows);
-  const chunks = f.chunks(i);
-  if (chunks && chunks.every(isMicros)) {
-    let o = 0;
-    for (const d of chunks) {
-      const v = d.values as BigInt64Array;
-      // Two 32-bit halves (little-endian) instead of a BigInt per value: hi * 2^32 + lo rounds once, as Number() does.
-      const w = new Int32Array(v.buffer, v.byteOffset, d.length * 2);
-      const valid = d.nullCount > 0 ? validityOf(d) : null;
-      for (let k = 0; k < d.length; k++) out[o + k] = valid && !valid(k) ? NaN : w[2 * k + 1]! * TWO_32 + (w[2 * k]! >>> 0);
-      o += d.length;
+  let out: Float64Array;
+  const v = f.vector(i);
+  if (v?.kind === 'num') {
+    out = v.values;
+    if (v.valid) {
+      out = out.slice();
+      for (let k = 0; k < out.length; k++) if (!v.valid[k]) out[k] = NaN;
     }
   } else {
+    // No vector (a value beyond +-2^53 µs, or values computed by a stage): from the values.
     const vals = f.column(i);
+    out = new Float64Array(f.numRows);
     for (let k = 0; k < vals.length; k++) out[k] = vals[k] === null ? NaN : Number(vals[k]);
   }
   if (!byCol) timesCache.set(f, (byCol = new Map()));
@@ -176,35 +169,18 @@ export interface Numbers {
   valid: Uint8Array | null;
 }
 
-const NUMERIC_ARROW = new Set<arrow.Type>([arrow.Type.Float, arrow.Type.Int]);
-
-/** The values of numeric expression `e` over `f` as doubles (not for 64-bit integers: they are not all doubles). */
+/** The values of numeric expression `e` over `f` as doubles (column-at-a-time when `e` has a vector form). */
 export function numbers(f: Frame, e: FrameExpr): Numbers {
+  const v = e.vector(f);
+  if (v?.kind === 'num') return { num: v.values, valid: v.valid };
   const n = f.numRows;
   const num = new Float64Array(n);
-  const chunks = e.columnIndex === undefined ? undefined : f.chunks(e.columnIndex);
-  if (chunks && chunks.every((d) => NUMERIC_ARROW.has(d.typeId) && !(d.values instanceof BigInt64Array) && !(d.values instanceof BigUint64Array))) {
-    let valid: Uint8Array | null = null;
-    let o = 0;
-    for (const d of chunks) {
-      const v = d.values as Float64Array | Float32Array | Int32Array;
-      if (v.length === d.length) num.set(v, o);
-      else for (let k = 0; k < d.length; k++) num[o + k] = v[k]!;
-      if (d.nullCount > 0) {
-        valid ??= new Uint8Array(n).fill(1);
-        const ok = validityOf(d);
-        for (let k = 0; k < d.length; k++) if (!ok(k)) valid[o + k] = 0;
-      }
-      o += d.length;
-    }
-    return { num, valid };
-  }
   const vals = e.evaluate(f);
   let valid: Uint8Array | null = null;
   for (let k = 0; k < n; k++) {
-    const v = vals[k]!;
-    if (v === null) (valid ??= new Uint8Array(n).fill(1))[k] = 0;
-    else num[k] = Number(v);
+    const x = vals[k]!;
+    if (x === null) (valid ??= new Uint8Array(n).fill(1))[k] = 0;
+    else num[k] = Number(x);
   }
   return { num, valid };
 }
@@ -212,6 +188,8 @@ export function numbers(f: Frame, e: FrameExpr): Numbers {
 /** Null mask of expression `e` over `f` (1 = not null); null when no row is null. */
 export function notNull(f: Frame, e: FrameExpr): Uint8Array | null {
   const n = f.numRows;
+  const v = e.vector(f);
+  if (v?.kind === 'num') return v.valid;
   const chunks = e.columnIndex === undefined ? undefined : f.chunks(e.columnIndex);
   let valid: Uint8Array | null = null;
   if (chunks) {

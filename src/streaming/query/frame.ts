@@ -5,11 +5,12 @@ import * as arrow from 'apache-arrow';
 import { ExpressionError } from '../../errors.js';
 import type { Expr } from '../../expr/ast.js';
 import { compileNode } from '../../expr/compile.js';
-import type { Compiled } from '../../expr/compiled.js';
+import type { Compiled, Input } from '../../expr/compiled.js';
 import { readColumn } from '../../expr/evaluate.js';
 import { parseExpression } from '../../expr/parse.js';
 import { fieldByName } from '../../expr/resolve.js';
 import { typeName } from '../../expr/types.js';
+import { type Vec, vectorOf, vectorValues } from '../../expr/vectors.js';
 import type { Value } from '../../schema/access/get.js';
 import { toArrowSchema } from '../../schema/arrow.js';
 import type { DataType, StructType } from '../../schema/types.js';
@@ -21,9 +22,17 @@ interface ArrowSlot {
   name: string;
   type: DataType;
   chunks?: arrow.Data[];
+  /** The column's vector (expr/vectors.ts), null when it has none. */
+  vec?: Vec | null;
   values?: Value[];
 }
-type Slot = { values: Value[] } | ArrowSlot;
+/** A column computed column-at-a-time by a stage: its vector, values made on first use. */
+interface VectorSlot {
+  vec: Vec;
+  type: DataType;
+  values?: Value[];
+}
+type Slot = { values: Value[] } | ArrowSlot | VectorSlot;
 
 /** Rows of one batch, column by column; values are normalized as schema/access/get.ts describes. */
 export class Frame {
@@ -55,6 +64,7 @@ export class Frame {
   column(i: number): Value[] {
     const s = this.slots[i]!;
     if (s.values) return s.values;
+    if ('vec' in s && s.vec && !('batches' in s)) return (s.values = vectorValues(s.vec, s.type));
     const a = s as ArrowSlot;
     const out: Value[] = [];
     for (const b of a.batches) {
@@ -84,9 +94,22 @@ export class Frame {
     return s.chunks;
   }
 
-  /** This frame with other fields: each column is one of this frame's (by index) or new values. */
-  derive(schema: StructType, columns: (number | Value[])[]): Frame {
-    return new Frame(schema, this.numRows, columns.map((c) => (typeof c === 'number' ? this.slots[c]! : { values: c })));
+  /** Column `i` as a vector (numbers or truths without a value per row), null when it has none. */
+  vector(i: number): Vec | null {
+    const s = this.slots[i]!;
+    if ('vec' in s && s.vec !== undefined) return s.vec;
+    if (!('batches' in s)) return null;
+    const chunks = this.chunks(i);
+    return (s.vec = chunks ? vectorOf(chunks, s.type) : null);
+  }
+
+  /** This frame with other fields: each column is one of this frame's (by index), new values or a vector. */
+  derive(schema: StructType, columns: (number | Value[] | Vec)[]): Frame {
+    return new Frame(
+      schema,
+      this.numRows,
+      columns.map((c, k) => (typeof c === 'number' ? this.slots[c]! : Array.isArray(c) ? { values: c } : { vec: c, type: schema.fields[k]!.type })),
+    );
   }
 }
 
@@ -125,6 +148,8 @@ export interface FrameExpr {
   /** The frame column the expression is, when it is a plain top-level column reference. */
   columnIndex?: number;
   evaluate(f: Frame): Value[];
+  /** Column-at-a-time result (expr/vectors.ts) when the expression and this frame's columns have one, else null. */
+  vector(f: Frame): Vec | null;
 }
 
 export function toExpr(e: Expr | string): Expr {
@@ -144,24 +169,33 @@ export function compileOver(e: Expr | string, schema: StructType, what: string):
   if (c.type === 'void' || c.type === 'interval') throw new ExpressionError(`${what}: an expression of type ${typeName(c.type)} cannot be a column`);
   const top = new Map(schema.fields.map((fd, i) => [fd.name, i]));
   const plain = expr.kind === 'column' && expr.path.length === 1 ? fieldByName(schema, expr.path[0]!) : undefined;
+  const columnIndex = plain && plain.type === c.type ? schema.fields.indexOf(plain) : undefined;
+  const input = (f: Frame): Input => ({
+    numRows: f.numRows,
+    column(ref) {
+      const base = f.column(top.get(ref.path[0]!)!);
+      if (ref.path.length === 1) return base;
+      return base.map((v) => {
+        let cur: Value = v;
+        for (let k = 1; k < ref.path.length && cur !== null; k++) cur = (cur as { [k: string]: Value })[ref.path[k]!] ?? null;
+        return cur;
+      });
+    },
+    vector: (ref) => (ref.path.length === 1 ? f.vector(top.get(ref.path[0]!)!) : null),
+  });
   return {
     expr,
     type: c.type as DataType,
-    columnIndex: plain && plain.type === c.type ? schema.fields.indexOf(plain) : undefined,
+    columnIndex,
     evaluate(f: Frame): Value[] {
       if (f.numRows === 0) return [];
-      return c.evaluate({
-        numRows: f.numRows,
-        column(ref) {
-          const base = f.column(top.get(ref.path[0]!)!);
-          if (ref.path.length === 1) return base;
-          return base.map((v) => {
-            let cur: Value = v;
-            for (let k = 1; k < ref.path.length && cur !== null; k++) cur = (cur as { [k: string]: Value })[ref.path[k]!] ?? null;
-            return cur;
-          });
-        },
-      });
+      if (columnIndex !== undefined) return f.column(columnIndex);
+      const v = c.vector?.(input(f));
+      return v ? vectorValues(v, c.type) : c.evaluate(input(f));
+    },
+    vector(f: Frame): Vec | null {
+      if (columnIndex !== undefined) return f.vector(columnIndex);
+      return f.numRows === 0 ? null : (c.vector?.(input(f)) ?? null);
     },
   };
 }

@@ -4,7 +4,9 @@ import { ExpressionError, InvalidArgumentError } from '../../errors.js';
 import type { Expr } from '../../expr/ast.js';
 import { exprToString } from '../../expr/print.js';
 import { fieldByName } from '../../expr/resolve.js';
+import { TRUE } from '../../expr/literal_keys.js';
 import { isTimestamp } from '../../expr/types.js';
+import type { Vec } from '../../expr/vectors.js';
 import type { Value } from '../../schema/access/get.js';
 import type { StructField, StructType } from '../../schema/types.js';
 import type { ReferenceTable } from './join.js';
@@ -87,9 +89,13 @@ function compileStage(schema: StructType, s: StageSpec): CompiledStage {
       return {
         out: schema,
         apply(f) {
-          const v = p.evaluate(f);
           const mask = new Uint8Array(f.numRows);
-          for (let i = 0; i < v.length; i++) mask[i] = v[i] === true ? 1 : 0;
+          const t = p.vector(f);
+          if (t?.kind === 'truth') for (let i = 0; i < mask.length; i++) mask[i] = t.values[i] === TRUE ? 1 : 0;
+          else {
+            const v = p.evaluate(f);
+            for (let i = 0; i < v.length; i++) mask[i] = v[i] === true ? 1 : 0;
+          }
           return filterFrame(f, mask);
         },
       };
@@ -106,8 +112,8 @@ function compileStage(schema: StructType, s: StageSpec): CompiledStage {
       return {
         out,
         apply(f) {
-          const columns: (number | Value[])[] = f.schema.fields.map((_x, k) => k);
-          const v = e.evaluate(f);
+          const columns: (number | Value[] | Vec)[] = f.schema.fields.map((_x, k) => k);
+          const v = e.vector(f) ?? e.evaluate(f);
           if (at >= 0) columns[at] = v;
           else columns.push(v);
           return f.derive(out, columns);
@@ -133,7 +139,7 @@ function compileStage(schema: StructType, s: StageSpec): CompiledStage {
       }
       const out: StructType = { type: 'struct', fields: outs.map((o) => ({ name: o.name, type: o.e.type, nullable: true, metadata: {} })) };
       // A plain column stays as read (the aggregation reads its Arrow data directly).
-      return { out, apply: (f) => f.derive(out, outs.map((o) => o.e.columnIndex ?? o.e.evaluate(f))) };
+      return { out, apply: (f) => f.derive(out, outs.map((o) => o.e.columnIndex ?? o.e.vector(f) ?? o.e.evaluate(f))) };
     }
     case 'join': {
       if (typeof s.table === 'string') throw new Error('join: the reference table must be opened before compiling');
