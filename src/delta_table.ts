@@ -31,7 +31,7 @@ export interface ChangeFeedStreamOptions extends ChangeFeedSourceOptions {
 }
 
 export type { CommitResult, OverwriteOptions, WriteOptions } from './table/operations/write.js';
-export type { WriteData } from './table/operations/write_input.js';
+export type { WriteChunk, WriteData, WriteStream } from './table/operations/write_input.js';
 
 export interface CreateOptions {
   schema: StructType | ArrowSchema;

@@ -55,7 +55,10 @@ export class SchemaMismatchError extends DeltaError {
   constructor(
     message: string,
     readonly column?: string,
+    /** The offending row (for streamed input: counted from the start of the stream). */
     readonly row?: number,
+    /** For streamed input: the 0-based index of the chunk (batch, table or array of objects) that holds it. */
+    readonly batch?: number,
   ) {
     super(message);
   }

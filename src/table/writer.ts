@@ -1,11 +1,12 @@
 // Writes Arrow data (already conformed to the table schema) as Parquet data files and returns their Add actions:
-// hive-style partition folders, files split to the target size, per-file stats. Commits nothing.
+// hive-style partition folders, files split to the target size, per-file stats; whole (writeDataFiles) or as the
+// rows stream in (DataFileStream). Several files encode in parallel in the Parquet worker pool. Commits nothing.
 import { v4 as uuidv4 } from 'uuid';
-import { Table } from 'apache-arrow';
+import { RecordBatch, Table } from 'apache-arrow';
 import type { Add } from '../log/actions.js';
 import type { StructType } from '../schema/types.js';
 import type { ObjectStore } from '../storage/store.js';
-import { writeParquet, type ParquetCompression } from '../storage/parquet.js';
+import { defaultThreads, encodeParquet, type ParquetCompression } from '../storage/parquet.js';
 import { serializePartitionColumn, partitionPath, addPathFor } from '../schema/partition_values.js';
 import { collectStats } from './stats.js';
 import { takeRows } from '../schema/access/take.js';
@@ -19,6 +20,11 @@ export interface DataFileOptions {
   /** Maximum rows per Parquet row group (default 1,048,576). */
   rowGroupSize?: number;
   compression?: 'snappy' | 'zstd';
+  /**
+   * Worker threads that encode Parquet when a write produces several files (a process-wide pool per size):
+   * default the available cores; 0 or 1 encode on the calling thread.
+   */
+  threads?: number;
 }
 
 export interface WriteContext {
@@ -51,10 +57,12 @@ export async function writeDataFiles(
     for (const chunk of splitBySize(rows, target)) jobs.push({ values: g.values, rows: chunk });
   }
   const adds: Add[] = new Array(jobs.length);
+  // One file gains nothing from a worker (the data would only be copied there and back).
+  const fileOptions = jobs.length > 1 ? options : { ...options, threads: 0 };
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let j = next++; j < jobs.length; j = next++) {
-      adds[j] = await writeOneFile(store, jobs[j].rows, jobs[j].values, j, ctx, options);
+      adds[j] = await writeOneFile(store, jobs[j].rows, jobs[j].values, j, ctx, fileOptions);
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITE_CONCURRENCY, jobs.length) }, worker));
@@ -68,19 +76,22 @@ async function writeOneFile(
   index: number,
   ctx: WriteContext,
   options: DataFileOptions,
+  /** Told the store path before the put, so that a failed operation can remove what it may have written. */
+  onPath?: (path: string) => void,
 ): Promise<Add> {
   const compression: ParquetCompression = options.compression ?? 'snappy';
-  const bytes = writeParquet(rows, {
+  const encoding = encodeParquet(rows, {
     compression,
     rowGroupSize: options.rowGroupSize ?? 1024 * 1024,
     createdBy: ENGINE_INFO,
+    threads: options.threads,
   });
+  encoding.catch(() => undefined); // awaited below, after the stats are collected meanwhile
   // Spark's naming: part-<task>-<uuid>.c000.<codec>.parquet
   const name = `${ctx.filePrefix ?? 'part'}-${String(index).padStart(5, '0')}-${uuidv4()}.c000.${compression}.parquet`;
   const partDir = ctx.partitionColumns.length ? partitionPath(ctx.partitionColumns, partitionValues) : '';
   const dir = ctx.directory ? (partDir ? `${ctx.directory}/${partDir}` : ctx.directory) : partDir;
   const rawPath = dir ? `${dir}/${name}` : name;
-  await store.put(rawPath, bytes);
   const dataSchema: StructType = {
     type: 'struct',
     fields: ctx.schema.fields.filter((f) => !ctx.partitionColumns.includes(f.name)),
@@ -91,6 +102,9 @@ async function writeOneFile(
     statsColumns: ctx.properties.dataSkippingStatsColumns,
     stringPrefixLength: ctx.properties.dataSkippingStringPrefixLength,
   });
+  const bytes = await encoding;
+  onPath?.(rawPath);
+  await store.put(rawPath, bytes);
   return {
     // PROTOCOL.md "Add File and Remove File": path is a URI-encoded relative path.
     path: addPathFor(dir, name),
@@ -145,4 +159,117 @@ function splitByPartition(data: Table, ctx: WriteContext): Array<{ values: Recor
     g.idx.push(i);
   }
   return [...groups.values()].map((g) => ({ values: g.values, rows: takeRows(data, g.idx) }));
+}
+
+interface PartitionBuffer {
+  values: Record<string, string | null>;
+  batches: RecordBatch[];
+  rows: number;
+  bytes: number;
+}
+
+/**
+ * Data files written as the rows stream in: rows are buffered per partition until they reach the target file size,
+ * then encoded and put while more rows arrive. At most `max(2, threads)` files are in flight (encoding in the worker
+ * pool, or being put); beyond that `write` waits, so memory stays at about (in flight + 1) x the target size.
+ */
+export class DataFileStream {
+  private readonly buffers = new Map<string, PartitionBuffer>();
+  private readonly inflight: Array<Promise<void>> = [];
+  private readonly adds: Add[] = [];
+  private readonly attempted: string[] = [];
+  private readonly maxInFlight: number;
+  private readonly threads: number;
+  private failure: { error: unknown } | null = null;
+  private files = 0;
+  /** Rows buffered, not yet handed to a file. */
+  bufferedRows = 0;
+  /** Rows handed to files so far. */
+  rowsWritten = 0;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private ctx: WriteContext,
+    private readonly options: DataFileOptions = {},
+  ) {
+    this.threads = options.threads ?? defaultThreads();
+    this.maxInFlight = Math.max(2, this.threads);
+  }
+
+  private get target(): number {
+    return this.options.targetFileSize ?? this.ctx.properties.targetFileSize ?? DEFAULT_WRITE_TARGET_FILE_SIZE;
+  }
+
+  /** Buffer `data` (columns of the context's schema); resolves once it is buffered and the files in flight allow more. */
+  async write(data: Table): Promise<void> {
+    this.throwIfFailed();
+    if (data.numRows === 0) return;
+    const dataColumns = this.ctx.schema.fields.filter((f) => !this.ctx.partitionColumns.includes(f.name)).map((f) => f.name);
+    const groups = this.ctx.partitionColumns.length ? splitByPartition(data, this.ctx) : [{ values: {}, rows: data }];
+    for (const g of groups) {
+      const key = JSON.stringify(this.ctx.partitionColumns.map((c) => g.values[c] ?? null));
+      let buf = this.buffers.get(key);
+      if (!buf) this.buffers.set(key, (buf = { values: g.values, batches: [], rows: 0, bytes: 0 }));
+      for (const b of g.rows.select(dataColumns).batches) {
+        if (b.numRows === 0) continue;
+        buf.batches.push(b);
+        buf.rows += b.numRows;
+        buf.bytes += dataBytes(b.data as unknown as ArrowBuffers);
+        this.bufferedRows += b.numRows;
+      }
+      if (buf.bytes >= this.target) this.flush(key, buf);
+    }
+    await this.backpressure();
+  }
+
+  /** The context changes (the schema widened mid-stream): rows buffered so far go to files of the old one first. */
+  async setContext(ctx: WriteContext): Promise<void> {
+    for (const [key, buf] of this.buffers) this.flush(key, buf);
+    await this.backpressure();
+    this.ctx = ctx;
+  }
+
+  /** Write what is buffered and wait for every file; the Add actions in file order. */
+  async finish(): Promise<Add[]> {
+    for (const [key, buf] of this.buffers) this.flush(key, buf);
+    await Promise.all(this.inflight.splice(0));
+    this.throwIfFailed();
+    return this.adds.filter((a) => a !== undefined);
+  }
+
+  /** Stop: wait for the files in flight; the store paths of every file written or attempted (to remove them). */
+  async abort(): Promise<string[]> {
+    this.buffers.clear();
+    this.bufferedRows = 0;
+    await Promise.allSettled(this.inflight.splice(0));
+    return [...this.attempted];
+  }
+
+  private flush(key: string, buf: PartitionBuffer): void {
+    this.buffers.delete(key);
+    if (buf.rows === 0) return;
+    this.bufferedRows -= buf.rows;
+    this.rowsWritten += buf.rows;
+    const index = this.files++;
+    const rows = new Table(buf.batches);
+    const options = { ...this.options, threads: this.threads };
+    const p = writeOneFile(this.store, rows, buf.values, index, this.ctx, options, (path) => this.attempted.push(path)).then(
+      (add) => {
+        this.adds[index] = add;
+      },
+      (error: unknown) => {
+        this.failure ??= { error };
+      },
+    );
+    this.inflight.push(p);
+  }
+
+  private async backpressure(): Promise<void> {
+    while (this.inflight.length >= this.maxInFlight) await this.inflight.shift();
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
 }
