@@ -68,6 +68,12 @@ export class CompiledExpression {
     return out;
   }
 
+  /** The result as one vector (vectors.ts), or null when this input needs the row engine (then use `values`). */
+  vector(...data: (arrow.Table | arrow.RecordBatch)[]): Vec | null {
+    const v = this.evaluate(data);
+    return Array.isArray(v) ? null : v;
+  }
+
   /** The result as an Arrow column of the expression's Delta type. */
   toArrow(...data: (arrow.Table | arrow.RecordBatch)[]): arrow.Data {
     const t = this.type;

@@ -12,6 +12,7 @@ export type { Relation, ResolvedColumn, ResolvedRef } from './resolve.js';
 export { fieldByName, resolveColumn, resolveRef } from './resolve.js';
 export type { Compiled, Input, Scope } from './compiled.js';
 export type { SqlType } from './types.js';
+export type { NumVec, TruthVec, Vec } from './vectors.js';
 export { widerType } from './types.js';
 export type { ScopeInput } from './evaluate.js';
 export {

@@ -10,13 +10,16 @@ import {
   childrenOf,
   compileExpression,
   compilePredicate,
+  compareKeys,
   exprToString,
   parsePredicate,
   resolveRef,
   widerType,
   type CompiledExpression,
   type Expr,
+  type Key,
   type Relation,
+  type SqlType,
 } from '../../expr/index.js';
 import type { Value } from '../../schema/access/get.js';
 import { takeRows } from '../../schema/access/take.js';
@@ -29,7 +32,8 @@ import {
   concatRows,
   fileActions,
   finishDml,
-  readCandidateFile,
+  forEachCandidate,
+  usesDeletionVectors,
   writesChangeData,
   type CandidateFile,
   type ChangePiece,
@@ -180,12 +184,37 @@ export async function mergeRows(
   const pruningCtx = { schema, partitionColumns: snapshot.partitionColumns };
   const mayMatch = pruning ? (add: Add) => fileMayMatch(add, pruning, pruningCtx) : () => true;
   const candidates = snapshot.activeFiles().filter(mayMatch);
-  const files: CandidateFile[] = [];
-  for (const add of candidates) files.push(await readCandidateFile(snapshot, add));
-  const tgt = concatRows(snapshot, files.map((f) => f.rows));
+  const cdf = writesChangeData(snapshot);
 
-  // Pairs (target row, source row) satisfying `on`.
-  const [pt, ps] = joinPairs(tgt, src, keys, onCompiled);
+  // Pass 1: each candidate file, reading only the target columns the join condition references, probed against the
+  // source: its pairs (row in the file, source row) satisfying `on`. WHEN NOT MATCHED BY SOURCE needs every row.
+  const index = joinIndex(src, keys, on, onCompiled, both);
+  const everyRow = bySource.length > 0;
+  const probed: { add: Add; file?: CandidateFile; pt: number[]; ps: number[] }[] = [];
+  await forEachCandidate(snapshot, candidates, everyRow ? undefined : columnsOf(on, both, 0), (file) => {
+    const [pt, ps] = index.pairs(file.rows);
+    if (pt.length || everyRow) probed.push({ add: file.add, file, pt, ps });
+  });
+  // Pass 2: whole rows of the files with matches, unless deletion vectors need no more than the keys (deletes without
+  // target conditions and no change data to write).
+  const rowsNeeded = !everyRow && (!usesDeletionVectors(snapshot) || cdf || matched.some((c) => c.clause.kind === 'matchedUpdate' || c.cond));
+  const files: CandidateFile[] = rowsNeeded ? [] : probed.map((p) => p.file!);
+  if (rowsNeeded) {
+    for (const p of probed) p.file = undefined;
+    await forEachCandidate(snapshot, probed.map((p) => p.add), undefined, (f) => void files.push(f));
+  }
+  const tgt = concatRows(snapshot, files.map((f) => f.rows));
+  const pt: number[] = [];
+  const ps: number[] = [];
+  let offset = 0;
+  probed.forEach((p, k) => {
+    for (let i = 0; i < p.pt.length; i++) {
+      pt.push(offset + p.pt[i]!);
+      ps.push(p.ps[i]!);
+    }
+    offset += files[k]!.rows.numRows;
+  });
+  probed.length = 0;
   const matchCount = new Uint32Array(tgt.numRows);
   const sourceMatched = new Uint8Array(src.numRows);
   for (let k = 0; k < pt.length; k++) {
@@ -230,7 +259,6 @@ export async function mergeRows(
   };
   const drop = new Uint8Array(tgt.numRows);
   const newRows: Table[] = [];
-  const cdf = writesChangeData(snapshot);
   const changeData: ChangePiece[] = [];
 
   // WHEN MATCHED: per pair, the first clause whose condition is TRUE.
@@ -453,6 +481,9 @@ interface EquiKey {
   targetType: DataType;
   target: CompiledExpression;
   source: CompiledExpression;
+  /** The source side is a plain column (no expression around it), of type sourceType. */
+  sourceIsColumn: boolean;
+  sourceType: SqlType;
 }
 
 /** Conjuncts `target column = source expression` (either order) of the join condition. */
@@ -479,6 +510,8 @@ function equiKeys(on: Expr, both: Relation[]): EquiKey[] {
         targetType: ref.type,
         target: compileExpression({ kind: 'cast', operand: { kind: 'column', path: ref.path }, to: common as DataType }, [both[0]!]),
         source: compileExpression({ kind: 'cast', operand: r, to: common as DataType }, [both[1]!]),
+        sourceIsColumn: r.kind === 'column',
+        sourceType: sType,
       });
       break;
     }
@@ -536,60 +569,160 @@ function keyOf(v: Value): string | null {
   return `j${JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x))}`;
 }
 
-/** Pairs of row indexes (target, source) for which `on` is TRUE: hash join on the equi keys, then the whole condition. */
-function joinPairs(tgt: Table, src: Table, keys: EquiKey[], on: CompiledExpression): [number[], number[]] {
-  if (tgt.numRows === 0 || src.numRows === 0) return [[], []];
-  let ct: number[] = [];
-  let cs: number[] = [];
-  if (keys.length) {
-    const sVals = keys.map((k) => k.source.values(src));
-    const tVals = keys.map((k) => k.target.values(tgt));
-    const rowKey = (vals: Value[][], i: number): string | null => {
-      let s = '';
-      for (let c = 0; c < vals.length; c++) {
-        const k = keyOf(vals[c]![i]!) ?? (keys[c]!.nullSafe ? 'N' : null);
-        if (k === null) return null;
-        s += `${k}\u0000`;
+/** The source side of the join: the pairs (target row, source row) of a part of the target for which `on` is TRUE. */
+interface JoinIndex {
+  pairs(tgt: Table): [number[], number[]];
+}
+
+/** Top-level columns of relation `rel` (0 target, 1 source) that `e` references. */
+function columnsOf(e: Expr, both: Relation[], rel: number): string[] {
+  const out = new Set<string>();
+  const walk = (x: Expr): void => {
+    if (x.kind === 'column') {
+      const r = safeResolve(both, x.path);
+      if (r && r.relation === rel) out.add(r.path[0]!);
+    }
+    for (const k of childrenOf(x)) walk(k);
+  };
+  walk(e);
+  return [...out];
+}
+
+/**
+ * A hash index of the source on the equi keys (numbers in a Map with chained duplicates when there is one numeric key,
+ * else composite string keys), probed by parts of the target; each candidate pair is then checked against the whole
+ * condition (skipped when the condition is exactly one equality of two columns of one type, which the hash decides).
+ */
+function joinIndex(src: Table, keys: EquiKey[], onExpr: Expr, on: CompiledExpression, both: Relation[]): JoinIndex {
+  const sourceOn = selectColumns(src, columnsOf(onExpr, both, 1));
+  const exact =
+    keys.length === 1 && conjuncts(onExpr).length === 1 && !keys[0]!.nullSafe && keys[0]!.sourceIsColumn &&
+    JSON.stringify(keys[0]!.targetType) === JSON.stringify(keys[0]!.sourceType);
+  const check = (ct: number[], cs: number[], tgt: Table): [number[], number[]] => {
+    if (!ct.length || exact) return [ct, cs];
+    const truth = on.truth(takeRows(tgt, ct), takeRows(sourceOn, cs));
+    const outT: number[] = [];
+    const outS: number[] = [];
+    for (let k = 0; k < truth.length; k++) {
+      if (truth[k] === TRUE) {
+        outT.push(ct[k]!);
+        outS.push(cs[k]!);
       }
-      return s;
+    }
+    return [outT, outS];
+  };
+  if (src.numRows === 0) return { pairs: () => [[], []] };
+  if (!keys.length) {
+    return {
+      pairs(tgt) {
+        const ct: number[] = [];
+        const cs: number[] = [];
+        for (let i = 0; i < tgt.numRows; i++) {
+          for (let j = 0; j < src.numRows; j++) {
+            ct.push(i);
+            cs.push(j);
+          }
+        }
+        return check(ct, cs, tgt);
+      },
     };
-    const index = new Map<string, number[]>();
+  }
+  const sv = keys.length === 1 ? keys[0]!.source.vector(src) : null;
+  if (sv && sv.kind === 'num') {
+    // One numeric key: first source row per key in a Map, further ones chained in `next`.
+    const key = keys[0]!;
+    const first = new Map<number, number>();
+    const next = new Int32Array(src.numRows).fill(-1);
+    const last = new Map<number, number>();
+    const nullRows: number[] = [];
     for (let j = 0; j < src.numRows; j++) {
-      const k = rowKey(sVals, j);
-      if (k === null) continue;
-      const list = index.get(k);
-      if (list) list.push(j);
-      else index.set(k, [j]);
-    }
-    for (let i = 0; i < tgt.numRows; i++) {
-      const k = rowKey(tVals, i);
-      if (k === null) continue;
-      for (const j of index.get(k) ?? []) {
-        ct.push(i);
-        cs.push(j);
+      if (sv.valid && !sv.valid[j]) {
+        if (key.nullSafe) nullRows.push(j);
+        continue;
       }
+      const x = sv.values[j]!;
+      const l = last.get(x);
+      if (l === undefined) first.set(x, j);
+      else next[l] = j;
+      last.set(x, j);
     }
-  } else {
-    for (let i = 0; i < tgt.numRows; i++) {
-      for (let j = 0; j < src.numRows; j++) {
-        ct.push(i);
-        cs.push(j);
+    last.clear();
+    return {
+      pairs(tgt) {
+        const ct: number[] = [];
+        const cs: number[] = [];
+        const tv = key.target.vector(tgt);
+        const n = tgt.numRows;
+        const probe = (i: number, x: number): void => {
+          for (let j = first.get(x) ?? -1; j >= 0; j = next[j]!) {
+            ct.push(i);
+            cs.push(j);
+          }
+        };
+        const nulls = (i: number): void => {
+          for (const j of nullRows) {
+            ct.push(i);
+            cs.push(j);
+          }
+        };
+        if (tv && tv.kind === 'num') {
+          for (let i = 0; i < n; i++) {
+            if (tv.valid && !tv.valid[i]) nulls(i);
+            else probe(i, tv.values[i]!);
+          }
+        } else {
+          // Target keys beyond +-2^53 equal no source key (every source key is within it).
+          const vals = key.target.values(tgt);
+          for (let i = 0; i < n; i++) {
+            const v = vals[i];
+            if (v === null || v === undefined) nulls(i);
+            else if (typeof v === 'number') probe(i, v);
+            else if (typeof v === 'bigint' && Number.isSafeInteger(Number(v))) probe(i, Number(v));
+          }
+        }
+        return check(ct, cs, tgt);
+      },
+    };
+  }
+  const rowKey = (vals: Value[][], i: number): string | null => {
+    let s = '';
+    for (let c = 0; c < vals.length; c++) {
+      const k = keyOf(vals[c]![i]!) ?? (keys[c]!.nullSafe ? 'N' : null);
+      if (k === null) return null;
+      s += `${k}\u0000`;
+    }
+    return s;
+  };
+  const sVals = keys.map((k) => k.source.values(src));
+  const index = new Map<string, number[]>();
+  for (let j = 0; j < src.numRows; j++) {
+    const k = rowKey(sVals, j);
+    if (k === null) continue;
+    const list = index.get(k);
+    if (list) list.push(j);
+    else index.set(k, [j]);
+  }
+  return {
+    pairs(tgt) {
+      const ct: number[] = [];
+      const cs: number[] = [];
+      const tVals = keys.map((k) => k.target.values(tgt));
+      for (let i = 0; i < tgt.numRows; i++) {
+        const k = rowKey(tVals, i);
+        if (k === null) continue;
+        for (const j of index.get(k) ?? []) {
+          ct.push(i);
+          cs.push(j);
+        }
       }
-    }
-  }
-  if (!ct.length) return [[], []];
-  const truth = on.truth(takeRows(tgt, ct), takeRows(src, cs));
-  const outT: number[] = [];
-  const outS: number[] = [];
-  for (let k = 0; k < truth.length; k++) {
-    if (truth[k] === TRUE) {
-      outT.push(ct[k]!);
-      outS.push(cs[k]!);
-    }
-  }
-  ct = [];
-  cs = [];
-  return [outT, outS];
+      return check(ct, cs, tgt);
+    },
+  };
+}
+
+/** The columns `names` of `t` (as spelled in its schema), batches kept. */
+function selectColumns(t: Table, names: readonly string[]): Table {
+  return names.length ? t.select(names.map((n) => t.schema.fields.find((f) => f.name === n || f.name.toLowerCase() === n.toLowerCase())!.name)) : t;
 }
 
 /**
@@ -606,31 +739,67 @@ function targetPruning(on: Expr, keys: EquiKey[], both: Relation[], src: Table):
     }
   }
   for (const k of keys) {
-    const lits = new Map<string, Expr>();
-    let allLiteral = true;
-    for (const v of k.source.values(src)) {
-      if (v === null) {
-        // A NULL source key matches NULL target keys under null-safe equality: no bound from this key.
-        if (k.nullSafe) allLiteral = false;
-        if (k.nullSafe) break;
-        continue;
-      }
-      const l = literalFor(v, k.source.type);
-      if (!l) {
-        allLiteral = false;
-        break;
-      }
-      lits.set(keyOf(v)!, l);
-    }
-    if (!allLiteral) continue;
+    const b = keyBounds(k, src);
+    if (!b) continue;
     const column: Expr = { kind: 'cast', operand: { kind: 'column', path: k.targetPath }, to: k.source.type as DataType };
     // Pruning judges a plain column; the cast only matters when the types differ.
     const operand: Expr = JSON.stringify(k.source.type) === JSON.stringify(k.targetType) ? { kind: 'column', path: k.targetPath } : column;
-    if (lits.size === 0) parts.push({ kind: 'literal', type: 'boolean', value: false });
-    else if (lits.size <= 1000) parts.push({ kind: 'in', operand, values: [...lits.values()] });
+    if (b.values.length === 0) parts.push({ kind: 'literal', type: 'boolean', value: false });
+    else if (b.values.length <= MAX_IN_LIST) parts.push({ kind: 'in', operand, values: b.values.map((v) => literalFor(v, k.source.type)!) });
+    else {
+      parts.push({
+        kind: 'and',
+        children: [
+          { kind: 'cmp', op: '>=', left: operand, right: literalFor(b.min, k.source.type)! },
+          { kind: 'cmp', op: '<=', left: operand, right: literalFor(b.max, k.source.type)! },
+        ],
+      });
+    }
   }
   if (!parts.length) return null;
   return parts.length === 1 ? parts[0]! : { kind: 'and', children: parts };
+}
+
+const MAX_IN_LIST = 1000;
+
+/**
+ * The distinct non-null source key values (the first MAX_IN_LIST + 1 of them) and their min and max; null when the
+ * key gives no bound (a NULL key under null-safe equality matches NULL targets; a type with no literal here).
+ */
+function keyBounds(k: EquiKey, src: Table): { values: Value[]; min: Value; max: Value } | null {
+  const t = k.source.type;
+  if (!['string', 'integer', 'short', 'byte', 'long', 'date', 'boolean'].includes(t as string)) return null;
+  const v = k.source.vector(src);
+  if (v && v.kind === 'num') {
+    const seen = new Set<number>();
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < v.values.length; i++) {
+      if (v.valid && !v.valid[i]) {
+        if (k.nullSafe) return null;
+        continue;
+      }
+      const x = v.values[i]!;
+      if (seen.size <= MAX_IN_LIST) seen.add(x);
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+    const val = (x: number): Value => (t === 'long' ? BigInt(x) : x);
+    return { values: [...seen].map(val), min: val(min), max: val(max) };
+  }
+  const seen = new Map<string, Value>();
+  let min: Value = null;
+  let max: Value = null;
+  for (const x of k.source.values(src)) {
+    if (x === null) {
+      if (k.nullSafe) return null;
+      continue;
+    }
+    if (seen.size <= MAX_IN_LIST) seen.set(keyOf(x)!, x);
+    if (min === null || compareKeys(x as Key, min as Key) < 0) min = x;
+    if (max === null || compareKeys(x as Key, max as Key) > 0) max = x;
+  }
+  return { values: [...seen.values()], min, max };
 }
 
 function literalFor(v: Value, t: unknown): Expr | null {
