@@ -159,7 +159,7 @@ export class StreamingAggregation implements StatefulStage {
     this.watermarkUs = s.watermarkUs;
     this.maxEventUs = s.maxEventUs;
     for (const [start, end, closeAt, keys, accs] of s.groups) {
-      const slot = this.groups.add(groupKey(start, keys), start, end, closeAt ?? Infinity, keys);
+      const slot = this.groups.add(start, keyText(keys), end, closeAt ?? Infinity, keys);
       this.cols.forEach((c, a) => c.load(slot, accs[a]!));
     }
     for (const [keys, bucket, list] of s.sessions) {
@@ -299,11 +299,10 @@ export class StreamingAggregation implements StatefulStage {
           const id = kid.ids[r]!;
           const start = w ? k * step : 0;
           const kt = (keyTexts[id] ??= keyText(kid.keys[id]!));
-          const gid = `${start}|${kt}`;
-          slot = this.groups.slotOf(gid) ?? -1;
+          slot = this.groups.slotOf(start, kt) ?? -1;
           if (slot < 0) {
             const end = !w ? 0 : start + size;
-            slot = this.groups.add(gid, start, end, !w ? Infinity : end + closeOffset, kid.keys[id]!);
+            slot = this.groups.add(start, kt, end, !w ? Infinity : end + closeOffset, kid.keys[id]!);
             for (const c of this.cols) c.init(slot);
           }
           if (dense) dense[combo] = slot;
@@ -382,7 +381,7 @@ export class StreamingAggregation implements StatefulStage {
         rows.push({ start: g.start[s]!, end: g.end[s]!, keys: g.keys[s]!, results: this.cols.map((c) => c.result(s)) });
       }
       if (isClosed) {
-        this.removedGroups.push(g.ids[s]!);
+        this.removedGroups.push(g.idOf(s));
         this.changedSlots.delete(s);
         g.remove(s);
       }

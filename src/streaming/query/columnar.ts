@@ -101,8 +101,10 @@ const utf8 = new TextDecoder();
 function utf8Ids(chunks: readonly arrow.Data[], n: number): { ids: Int32Array; values: Value[] } {
   const ids = new Int32Array(n);
   const values: Value[] = [];
-  // Distinct strings seen: their bytes, hash and id (an index of `values`); `table` is open addressing over them.
-  const bytesOf: Uint8Array[] = [];
+  // Distinct strings seen (entries): bytes in one pool at pos[e]..pos[e + 1], hash, id (an index of `values`).
+  let pool = new Uint8Array(4096);
+  let used = 0;
+  const pos: number[] = [0];
   const hashes: number[] = [];
   const idOf: number[] = [];
   let cap = 1024;
@@ -121,27 +123,39 @@ function utf8Ids(chunks: readonly arrow.Data[], n: number): { ids: Int32Array; v
       }
       const s = offs[k]!;
       const e = offs[k + 1]!;
+      const len = e - s;
       let h = 0x811c9dc5;
       for (let b = s; b < e; b++) h = Math.imul(h ^ bytes[b]!, 0x01000193);
-      let pos = h & (cap - 1);
+      let slot = h & (cap - 1);
       let entry = -1;
       for (;;) {
-        const cand = table[pos]!;
+        const cand = table[slot]!;
         if (cand < 0) break;
-        if (hashes[cand] === h && sameBytes(bytesOf[cand]!, bytes, s, e)) {
-          entry = cand;
-          break;
+        if (hashes[cand] === h) {
+          const p0 = pos[cand]!;
+          let same = pos[cand + 1]! - p0 === len;
+          for (let i = 0; same && i < len; i++) same = pool[p0 + i] === bytes[s + i];
+          if (same) {
+            entry = cand;
+            break;
+          }
         }
-        pos = (pos + 1) & (cap - 1);
+        slot = (slot + 1) & (cap - 1);
       }
       if (entry < 0) {
-        entry = bytesOf.length;
-        const own = bytes.subarray(s, e);
-        bytesOf.push(own);
+        entry = hashes.length;
+        if (used + len > pool.length) {
+          const bigger = new Uint8Array(Math.max(pool.length * 2, used + len));
+          bigger.set(pool.subarray(0, used));
+          pool = bigger;
+        }
+        pool.set(bytes.subarray(s, e), used);
+        used += len;
+        pos.push(used);
         hashes.push(h);
-        idOf.push(values.push(utf8.decode(own)) - 1);
-        table[pos] = entry;
-        if (bytesOf.length * 2 > cap) {
+        idOf.push(values.push(utf8.decode(bytes.subarray(s, e))) - 1);
+        table[slot] = entry;
+        if (hashes.length * 2 > cap) {
           cap *= 2;
           table = new Int32Array(cap).fill(-1);
           for (let x = 0; x < hashes.length; x++) {
@@ -155,12 +169,6 @@ function utf8Ids(chunks: readonly arrow.Data[], n: number): { ids: Int32Array; v
     }
   }
   return { ids, values };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array, s: number, e: number): boolean {
-  if (a.length !== e - s) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[s + i]) return false;
-  return true;
 }
 
 /** A numeric input as doubles with its null mask (null: no nulls). */

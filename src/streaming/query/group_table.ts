@@ -1,5 +1,5 @@
 // The groups (window x keys) of a streaming aggregation by slot: window bounds in typed arrays, key values, and a map
-// from the group's exact text id to its slot; freed slots are reused. Accumulator state lives beside it, by slot.
+// from window start and the keys' exact text to the slot; freed slots are reused. Accumulator state lives beside it.
 import type { Value } from '../../schema/access/get.js';
 
 export class GroupTable {
@@ -8,9 +8,12 @@ export class GroupTable {
   end = new Float64Array(0);
   closeAt = new Float64Array(0);
   readonly keys: Value[][] = [];
-  readonly ids: string[] = [];
+  /** The keys' exact text (aggregation.ts keyText) by slot. */
+  private readonly keyTexts: string[] = [];
   private used = new Uint8Array(0);
-  private readonly index = new Map<string, number>();
+  /** window start -> key text -> slot. */
+  private readonly index = new Map<number, Map<string, number>>();
+  private count = 0;
   private readonly free: number[] = [];
   private top = 0;
 
@@ -18,7 +21,7 @@ export class GroupTable {
   constructor(private readonly grow: (capacity: number) => void) {}
 
   get size(): number {
-    return this.index.size;
+    return this.count;
   }
 
   /** One past the highest slot ever used (iterate 0..limit and check isLive). */
@@ -30,12 +33,17 @@ export class GroupTable {
     return this.used[slot] === 1;
   }
 
-  slotOf(id: string): number | undefined {
-    return this.index.get(id);
+  slotOf(start: number, keyText: string): number | undefined {
+    return this.index.get(start)?.get(keyText);
+  }
+
+  /** The group's id in saved state: `<start>|<key text>`. */
+  idOf(slot: number): string {
+    return `${this.start[slot]}|${this.keyTexts[slot]}`;
   }
 
   /** A new group's slot (the caller initializes its accumulators). */
-  add(id: string, start: number, end: number, closeAt: number, keys: Value[]): number {
+  add(start: number, keyText: string, end: number, closeAt: number, keys: Value[]): number {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.top++;
@@ -57,17 +65,24 @@ export class GroupTable {
     this.end[slot] = end;
     this.closeAt[slot] = closeAt;
     this.keys[slot] = keys;
-    this.ids[slot] = id;
+    this.keyTexts[slot] = keyText;
     this.used[slot] = 1;
-    this.index.set(id, slot);
+    let byKey = this.index.get(start);
+    if (!byKey) this.index.set(start, (byKey = new Map()));
+    byKey.set(keyText, slot);
+    this.count++;
     return slot;
   }
 
   remove(slot: number): void {
-    this.index.delete(this.ids[slot]!);
+    const start = this.start[slot]!;
+    const byKey = this.index.get(start)!;
+    byKey.delete(this.keyTexts[slot]!);
+    if (byKey.size === 0) this.index.delete(start);
     this.used[slot] = 0;
     this.keys[slot] = [];
-    this.ids[slot] = '';
+    this.keyTexts[slot] = '';
+    this.count--;
     this.free.push(slot);
   }
 
