@@ -10,7 +10,15 @@ const dec = new TextDecoder();
 
 /** JSON text of `v`; bigints become {"$n": "digits"} so that longs, decimals and timestamps round-trip. */
 export function encodeState(v: unknown): Uint8Array {
-  return enc.encode(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? { $n: x.toString() } : x)));
+  let text: string;
+  try {
+    // Most states hold no bigint: JSON.stringify without a replacer is several times faster, and throws on one.
+    text = JSON.stringify(v);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? { $n: x.toString() } : x));
+  }
+  return enc.encode(text);
 }
 
 export function decodeState(bytes: Uint8Array): unknown {
