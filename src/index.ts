@@ -110,6 +110,8 @@ export type { OutputMode } from './streaming/query/aggregation.js';
 export type { Duration } from './streaming/query/duration.js';
 export type { SelectItem } from './streaming/query/stages.js';
 export type { JoinOptions } from './streaming/query/join.js';
+export { defineStreamJob } from './streaming/query/job.js';
+export type { StreamJob, StreamJobDefinition, StreamJobExport } from './streaming/query/job.js';
 
 export * from './errors.js';
 export { DELTATS_VERSION } from './version.js';

@@ -1,9 +1,12 @@
-// `deltats stream <job.json>`: run a perpetual query described by a JSON job file, with a live progress line on a
-// TTY, JSON progress lines with --json, and a clean stop on Ctrl-C. Output only; the query lives in src/streaming.
+// `deltats stream <job.json | job.ts | job.js>`: run a perpetual query described by a JSON job file or defined by a
+// TS/JS job module, with a live progress line on a TTY, JSON progress lines with --json, and a clean stop on Ctrl-C.
+// Loading the job and output only; the query lives in src/streaming.
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError } from '../index.js';
-import { type StreamJob, jobQuery } from '../streaming/query/job.js';
+import { type StreamJob, jobDefinition, jobQuery } from '../streaming/query/job.js';
+import type { StreamQuery, WriteToOptions } from '../streaming/query/query.js';
 import type { StreamProgress, Trigger } from '../streaming/runner.js';
 import type { Command } from './command.js';
 import { toJson } from './format.js';
@@ -24,7 +27,7 @@ function progressLine(p: StreamProgress): string {
 export const streamCommand: Command = {
   name: 'stream',
   summary: 'Run a perpetual streaming query (source table -> steps -> windows/aggregates -> sink table) from a JSON job',
-  usage: 'stream <job.json> [--available-now | --once]',
+  usage: 'stream <job.json | job.ts | job.js> [--available-now | --once]',
   optionHelp: [
     ['--available-now', 'process everything available, then stop (overrides the job trigger)'],
     ['--once', 'run one batch, then stop'],
@@ -34,20 +37,16 @@ export const streamCommand: Command = {
       '{"where": "temp > -50"}], "groupBy": {"window": {"type": "tumbling", "column": "ts", "size": "1 minute"}, ' +
       '"keys": ["sensor"]}, "agg": {"n": "count()", "avg_temp": "avg(temp)"}, "sink": "./silver", ' +
       '"checkpointLocation": "./ckpt/silver", "outputMode": "append"}. Relative paths are relative to the job file.',
+    'A job module (.ts, .mts, .js, .mjs) exports as default { query, sink, checkpointLocation, outputMode?, trigger? } ' +
+      "(query built with deltats' API), a JSON-style job, or a function returning either; .ts needs tsx installed.",
     'Without a trigger the query runs until Ctrl-C (which stops it between batches; a restart resumes exactly).',
   ],
-  examples: ['deltats stream job.json', 'deltats stream job.json --available-now --json'],
+  examples: ['deltats stream job.json', 'deltats stream job.ts --available-now --json'],
   options: { 'available-now': { type: 'boolean' }, once: { type: 'boolean' } },
   positionals: ['job'],
   async run({ values, positionals }, ctx) {
     const file = positionals[0]!;
-    let job: StreamJob;
-    try {
-      job = JSON.parse(await readFile(file, 'utf8')) as StreamJob;
-    } catch (e) {
-      throw new InvalidArgumentError(`cannot read job file ${file}: ${(e as Error).message}`);
-    }
-    const { query, sink, options } = jobQuery(job, path.dirname(path.resolve(file)));
+    const { query, sink, options } = await loadJob(file);
     const trigger: Trigger | undefined = values['available-now'] ? { availableNow: true } : values.once ? { once: true } : options.trigger;
     const abort = new AbortController();
     const stop = (): void => abort.abort();
@@ -75,3 +74,43 @@ export const streamCommand: Command = {
     }
   },
 };
+
+const MODULE = /\.(?:[cm]?js|[cm]?ts)$/i;
+const TYPESCRIPT = /\.[cm]?ts$/i;
+
+/** The query of a job file: JSON, or a module whose export jobDefinition understands. */
+async function loadJob(file: string): Promise<{ query: StreamQuery; sink: string; options: WriteToOptions }> {
+  const baseDir = path.dirname(path.resolve(file));
+  if (!MODULE.test(file)) {
+    let job: StreamJob;
+    try {
+      job = JSON.parse(await readFile(file, 'utf8')) as StreamJob;
+    } catch (e) {
+      throw new InvalidArgumentError(`cannot read job file ${file}: ${(e as Error).message}`);
+    }
+    return jobQuery(job, baseDir);
+  }
+  const url = pathToFileURL(path.resolve(file)).href;
+  let mod: { default?: unknown; job?: unknown };
+  try {
+    if (TYPESCRIPT.test(file)) {
+      let tsImport: (specifier: string, parent: string) => Promise<unknown>;
+      try {
+        ({ tsImport } = (await import('tsx/esm/api' as string)) as { tsImport: typeof tsImport });
+      } catch {
+        throw new InvalidArgumentError(`job module ${file} is TypeScript: install tsx (npm install --save-dev tsx), or compile it to .js`);
+      }
+      mod = (await tsImport(url, import.meta.url)) as typeof mod;
+    } else mod = (await import(url)) as typeof mod;
+  } catch (e) {
+    if (e instanceof InvalidArgumentError) throw e;
+    throw new InvalidArgumentError(`cannot load job module ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  let def = mod.default ?? mod.job;
+  // A .ts file outside a "type": "module" package loads as CommonJS: its exports object is the default.
+  if (def && typeof def === 'object' && !('query' in def) && !('source' in def) && ('default' in def || 'job' in def)) {
+    def = (def as typeof mod).default ?? (def as typeof mod).job;
+  }
+  if (typeof def === 'function') def = await (def as () => unknown)();
+  return jobDefinition(def, baseDir, file);
+}

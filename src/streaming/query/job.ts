@@ -1,5 +1,6 @@
-// A streaming job described as JSON (what `deltats stream <job.json>` runs): source, ordered steps, optional
-// aggregation, sink and run options, turned into a StreamQuery and writeTo options. Validation only; no running.
+// A streaming job (what `deltats stream <job>` runs): described as JSON (source, ordered steps, optional aggregation,
+// sink and run options), or defined in a TS/JS module as a StreamQuery plus writeTo options; either is turned into a
+// StreamQuery and writeTo options. Validation only; no running, no module loading.
 import * as path from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { DeltaSource, type DeltaSourceOptions } from '../source.js';
@@ -122,4 +123,43 @@ export function jobQuery(job: StreamJob, baseDir: string): { query: StreamQuery;
       partitionBy: job.partitionBy,
     },
   };
+}
+
+/**
+ * What a job module (`job.ts` / `job.js`) exports as `default` (or `job`): the query built with the API, where to
+ * write it and writeTo's options. Relative `sink` and `checkpointLocation` paths are relative to the job file's folder.
+ */
+export interface StreamJobDefinition extends WriteToOptions {
+  query: StreamQuery;
+  sink: string;
+}
+
+/** A job module's export: a definition, a JSON-style job, or a function (async or not) returning either. */
+export type StreamJobExport =
+  | StreamJobDefinition
+  | StreamJob
+  | (() => StreamJobDefinition | StreamJob | Promise<StreamJobDefinition | StreamJob>);
+
+/** Types a job module's export: `export default defineStreamJob(async () => ({ query, sink, checkpointLocation }))`. */
+export function defineStreamJob<T extends StreamJobExport>(job: T): T {
+  return job;
+}
+
+/** The query and writeTo arguments of a job module's export (already called when it was a function). */
+export function jobDefinition(def: unknown, baseDir: string, file: string): { query: StreamQuery; sink: string; options: WriteToOptions } {
+  if (!def || typeof def !== 'object') {
+    throw new InvalidArgumentError(
+      `job module ${file} must export (default, or as 'job') { query, sink, checkpointLocation, ... }, a JSON-style job, or a function returning one; it exports ${def === undefined ? 'nothing' : typeof def}`,
+    );
+  }
+  if (!('query' in def)) return jobQuery(def as StreamJob, baseDir);
+  const { query, sink, ...options } = def as StreamJobDefinition;
+  if (!(query instanceof StreamQuery) && typeof (query as { writeTo?: unknown } | null)?.writeTo !== 'function') {
+    throw new InvalidArgumentError(`job module ${file}: 'query' must be a streaming query (table.stream(...)...agg(...)), got ${String(query)}`);
+  }
+  for (const [k, v] of [['sink', sink], ['checkpointLocation', options.checkpointLocation]] as const) {
+    if (typeof v !== 'string' || v === '') throw new InvalidArgumentError(`job module ${file} needs "${k}" (a path or URI)`);
+  }
+  const at = (p: string): string => (isUri(p) ? p : path.resolve(baseDir, p));
+  return { query, sink: at(sink), options: { ...options, checkpointLocation: at(options.checkpointLocation) } };
 }
