@@ -6,7 +6,8 @@ import { toArrowSchema } from '../schema/arrow.js';
 import { openStore } from '../storage/registry.js';
 import type { ObjectStore } from '../storage/store.js';
 import { buildData } from '../schema/vectors.js';
-import type { ReadLimits, StreamSource } from './types.js';
+import { QueryableSource } from './query/queryable.js';
+import type { ReadLimits } from './types.js';
 import type { DeltaSourceOffset } from './source.js';
 import { InvalidArgumentError } from '../errors.js';
 import { TableChanges } from '../table/changes.js';
@@ -26,7 +27,8 @@ export interface ChangeFeedSourceOptions {
   storageOptions?: Record<string, string>;
 }
 
-export class ChangeFeedSource implements StreamSource<ChangeFeedOffset> {
+/** Query-builder methods (where, select, groupBy, writeTo...): QueryableSource, as for DeltaSource. */
+export class ChangeFeedSource extends QueryableSource<ChangeFeedOffset> {
   readonly description: string;
   private readonly uri: string;
   private store: ObjectStore | undefined;
@@ -39,6 +41,7 @@ export class ChangeFeedSource implements StreamSource<ChangeFeedOffset> {
     table: { uri: string; store: ObjectStore } | string,
     private readonly options: ChangeFeedSourceOptions = {},
   ) {
+    super();
     const sv = options.startingVersion;
     if (sv !== undefined && sv !== 'latest' && (!Number.isInteger(sv) || sv < 0)) {
       throw new InvalidArgumentError(`startingVersion must be a non-negative integer or 'latest', got ${String(sv)}`);

@@ -13,14 +13,8 @@ import type { ObjectStore } from '../storage/store.js';
 import { readDataFile } from '../table/read_file.js';
 import { InvalidArgumentError, StreamSourceChangedError, VersionNotFoundError } from '../errors.js';
 import { openStreamStore } from './store.js';
-import type { Expr } from '../expr/ast.js';
-import type { Duration } from './query/duration.js';
-import { type GroupedStream, StreamQuery, type WatermarkOptions, type WriteToOptions } from './query/query.js';
-import type { SelectItem } from './query/stages.js';
-import type { JoinOptions, ReferenceTable } from './query/join.js';
-import type { WindowSpec } from './query/window.js';
-import type { StreamRunResult } from './runner.js';
-import type { ReadLimits, StreamSource } from './types.js';
+import { QueryableSource } from './query/queryable.js';
+import type { ReadLimits } from './types.js';
 
 /** Spark's DeltaSourceOffset, field for field (JSON in the checkpoint's offsets/<batchId>). */
 export interface DeltaSourceOffset {
@@ -80,7 +74,8 @@ const DEFAULT_MAX_FILES = 1000;
 const MAX_CACHED_COMMITS = 4096;
 const READ_CONCURRENCY = 8;
 
-export class DeltaSource implements StreamSource<DeltaSourceOffset> {
+/** Query-builder methods (where, select, groupBy, writeTo...): QueryableSource. */
+export class DeltaSource extends QueryableSource<DeltaSourceOffset> {
   readonly description: string;
   private readonly options: DeltaSourceOptions;
   private store: ObjectStore | undefined;
@@ -101,6 +96,7 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
 
   /** `table`: a table URI, or an opened table (a DeltaTable) whose store is used. */
   constructor(table: { readonly uri: string; readonly store: ObjectStore } | string, options: DeltaSourceOptions = {}) {
+    super();
     validateOptions(options);
     this.options = options;
     if (typeof table === 'string') {
@@ -114,35 +110,6 @@ export class DeltaSource implements StreamSource<DeltaSourceOffset> {
 
   defaultLimits(): ReadLimits {
     return { maxFiles: this.options.maxFilesPerTrigger ?? DEFAULT_MAX_FILES, maxBytes: this.options.maxBytesPerTrigger };
-  }
-
-  // ---- perpetual query builder (each returns a StreamQuery over this source; see query/query.ts) ----------
-
-  private query(): StreamQuery {
-    return new StreamQuery({ source: this, stages: [] });
-  }
-  /** Event-time column and allowed lateness (Spark's withWatermark). */
-  withWatermark(column: string, delay: Duration, options?: WatermarkOptions): StreamQuery {
-    return this.query().withWatermark(column, delay, options);
-  }
-  where(predicate: string | Expr): StreamQuery {
-    return this.query().where(predicate);
-  }
-  select(...items: SelectItem[]): StreamQuery {
-    return this.query().select(...items);
-  }
-  withColumn(name: string, expr: string | Expr): StreamQuery {
-    return this.query().withColumn(name, expr);
-  }
-  join(reference: ReferenceTable | string, options: JoinOptions): StreamQuery {
-    return this.query().join(reference, options);
-  }
-  groupBy(...items: (WindowSpec | string | Expr)[]): GroupedStream {
-    return this.query().groupBy(...items);
-  }
-  /** Copy the stream's rows into the Delta table at `uri`, exactly once. */
-  writeTo(uri: string, options: WriteToOptions): Promise<StreamRunResult> {
-    return this.query().writeTo(uri, options);
   }
 
   /** The table's logical Arrow schema as of the start of the stream. */
