@@ -11,31 +11,11 @@ import { readParquet, writeParquet } from '../../src/storage/parquet.js';
 import { RangedParquetFile } from '../../src/storage/parquet_ranged.js';
 import { coalesceRanges } from '../../src/storage/parquet_ranges.js';
 import { SPECULATIVE_TAIL, readParquetTail } from '../../src/storage/parquet_tail.js';
-import type { ObjectStore } from '../../src/storage/store.js';
+import { countingStore } from './counting_store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'deltats-ranged-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const store = new LocalStore(dir);
-
-/** A store wrapper counting ranged reads and the bytes they return (whole-object gets are counted too). */
-export function countingStore(inner: ObjectStore): { store: ObjectStore; reads: () => number; bytes: () => number } {
-  let reads = 0;
-  let bytes = 0;
-  const store: ObjectStore = Object.create(inner) as ObjectStore;
-  store.getRange = async (p, s, e) => {
-    reads++;
-    const b = await inner.getRange(p, s, e);
-    bytes += b.length;
-    return b;
-  };
-  store.get = async (p) => {
-    reads++;
-    const b = await inner.get(p);
-    bytes += b.length;
-    return b;
-  };
-  return { store, reads: () => reads, bytes: () => bytes };
-}
 
 /** Rows as JSON-comparable values (bigint and bytes spelled out). */
 function rows(t: Table): string[] {
