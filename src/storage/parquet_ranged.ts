@@ -57,14 +57,24 @@ export class RangedParquetFile {
     const kept = compactColumns(footer, columns);
     const chunks = columnChunkRanges(footer, rowGroups, kept, size, this.path);
     const ranges = coalesceRanges(chunks, this.options.coalesceGap ?? COALESCE_GAP);
-    const fetched = await fetchRanges(this.store, this.path, ranges, this.options.concurrency ?? RANGE_CONCURRENCY);
+    // Ranges inside the tail already read (a small file is all tail) are not read again.
+    const { tail, tailStart } = await this.tail();
+    const inTail = ranges.filter((r) => r.start >= tailStart);
+    const fetched = await fetchRanges(
+      this.store,
+      this.path,
+      ranges.filter((r) => r.start < tailStart),
+      this.options.concurrency ?? RANGE_CONCURRENCY,
+    );
+    for (const r of inTail) fetched.push({ start: r.start, bytes: tail.subarray(r.start - tailStart, r.end - tailStart) });
     return { bytes: assembleCompactParquet(meta, footer, rowGroups, kept, fetched, this.path), columns: kept };
   }
 
   /** Decodes `rowGroups` (file order), only the top-level `columns` (undefined = all), in file column order. */
-  async readRowGroups(rowGroups: readonly number[], columns?: readonly string[]): Promise<Table> {
+  async readRowGroups(rowGroups: readonly number[], columns?: readonly string[], batchSize?: number): Promise<Table> {
     const compact = await this.compactFile(rowGroups, columns);
     const table = await decodeParquet(compact.bytes, {
+      ...(batchSize ? { batchSize } : {}),
       file: this.path,
       transfer: true,
       threads: this.options.threads,

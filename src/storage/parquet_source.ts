@@ -1,10 +1,10 @@
 // ParquetSource: the read of ONE Parquet file through an ObjectStore: its footer (read once, cached) and the
 // decode of selected row groups and top-level columns into Arrow. src/table reads data files only through it.
-// This version fetches the whole object once (cached in the source) and decodes with parquet-wasm.
+// The bytes come by ranged reads: the footer, then only the selected row groups' column chunks (parquet_ranged.ts).
 import type * as arrow from 'apache-arrow';
 import { InvalidArgumentError } from '../errors.js';
-import { readParquet } from './parquet.js';
-import { readParquetFooter, type ParquetFooter } from './parquet_footer.js';
+import type { ParquetFooter } from './parquet_footer.js';
+import { RangedParquetFile } from './parquet_ranged.js';
 import type { ObjectStore } from './store.js';
 
 export interface ParquetSource {
@@ -22,31 +22,23 @@ export interface ParquetSourceOptions {
 
 /** A ParquetSource over `path` of `store`. Nothing is read until footer() or readRowGroups() is called. */
 export function openParquetSource(store: ObjectStore, path: string, options: ParquetSourceOptions = {}): ParquetSource {
-  return new WholeObjectSource(store, path, options);
+  return new RangedSource(new RangedParquetFile(store, path, options.size !== undefined ? { size: options.size } : {}));
 }
 
-class WholeObjectSource implements ParquetSource {
-  private bytes: Promise<Uint8Array> | undefined;
-  private footerP: Promise<ParquetFooter> | undefined;
+/** Ranged reads (parquet_ranged.ts): the footer by a tail read, then only the selected column chunks. */
+class RangedSource implements ParquetSource {
+  constructor(private readonly file: RangedParquetFile) {}
 
-  constructor(
-    private readonly store: ObjectStore,
-    readonly path: string,
-    private readonly options: ParquetSourceOptions,
-  ) {}
-
-  private load(): Promise<Uint8Array> {
-    this.bytes ??= this.store.get(this.path);
-    return this.bytes;
+  get path(): string {
+    return this.file.path;
   }
 
   footer(): Promise<ParquetFooter> {
-    this.footerP ??= this.load().then((b) => readParquetFooter(b, this.path));
-    return this.footerP;
+    return this.file.footer();
   }
 
   async readRowGroups(rowGroups: number[], columns?: string[]): Promise<arrow.Table> {
-    const [bytes, footer] = await Promise.all([this.load(), this.footer()]);
+    const footer = await this.file.footer();
     let rows = 0;
     for (const g of rowGroups) {
       const rg = footer.rowGroups[g];
@@ -56,12 +48,6 @@ class WholeObjectSource implements ParquetSource {
       rows = Math.max(rows, rg.numRows);
     }
     // One batch per row group (parquet-wasm's default of 1024 rows makes every later step pay per batch).
-    return readParquet(bytes, {
-      rowGroups,
-      columns,
-      footer,
-      file: this.path,
-      batchSize: Math.max(1, Math.min(rows, 1 << 20)),
-    });
+    return this.file.readRowGroups(rowGroups, columns, Math.max(1, Math.min(rows, 1 << 20)));
   }
 }

@@ -13,6 +13,9 @@ export interface ParquetTail {
   meta: Uint8Array;
   /** File size in bytes. */
   size: number;
+  /** The bytes read from the end of the file: [tailStart, size). */
+  tail: Uint8Array;
+  tailStart: number;
 }
 
 /** A ranged read that must return exactly [start, end): a shorter answer is a truncated transfer or object. */
@@ -28,7 +31,8 @@ export async function readExactRange(store: ObjectStore, path: string, start: nu
 }
 
 /**
- * The footer of the Parquet file at `path`. `size` (e.g. a Delta add action's size) saves a HEAD request.
+ * The footer of the Parquet file at `path`. `size` (e.g. a Delta add action's size) saves a HEAD request; when the
+ * file does not look like Parquet at that size, its real size is looked up once (a wrong add.size is not fatal).
  * Errors name the file: ProtocolError for a file that is not Parquet or whose footer is truncated or corrupt,
  * NotFoundError when absent, StorageError for failed or short reads.
  */
@@ -37,14 +41,27 @@ export async function readParquetTail(
   path: string,
   options: { size?: number; speculative?: number } = {},
 ): Promise<ParquetTail> {
-  let size = options.size;
-  if (size === undefined) {
-    const meta = await store.head(path);
-    if (!meta) throw new NotFoundError(`${store.uri}/${path}`);
-    size = meta.size;
+  const speculative = options.speculative ?? SPECULATIVE_TAIL;
+  if (options.size === undefined) return readTailAt(store, path, await sizeOf(store, path), speculative);
+  try {
+    return await readTailAt(store, path, options.size, speculative);
+  } catch (e) {
+    if (!(e instanceof ProtocolError || e instanceof StorageError) || e instanceof NotFoundError) throw e;
+    const meta = await store.head(path).catch(() => null);
+    if (!meta || meta.size === options.size) throw e;
+    return readTailAt(store, path, meta.size, speculative);
   }
+}
+
+async function sizeOf(store: ObjectStore, path: string): Promise<number> {
+  const meta = await store.head(path);
+  if (!meta) throw new NotFoundError(`${store.uri}/${path}`);
+  return meta.size;
+}
+
+async function readTailAt(store: ObjectStore, path: string, size: number, speculative: number): Promise<ParquetTail> {
   if (size < 12) throw new ProtocolError(`not a Parquet file: ${size} bytes, less than magic + footer trailer`, path);
-  const tailLen = Math.min(size, Math.max(12, options.speculative ?? SPECULATIVE_TAIL));
+  const tailLen = Math.min(size, Math.max(12, speculative));
   const tail = await readExactRange(store, path, size - tailLen, size);
   const trailer = tail.subarray(tailLen - 8);
   if (trailer[4] !== 0x50 || trailer[5] !== 0x41 || trailer[6] !== 0x52 || trailer[7] !== 0x31) {
@@ -69,5 +86,5 @@ export async function readParquetTail(
     if (e instanceof ProtocolError && e.file === undefined) throw new ProtocolError(e.message, path, undefined, { cause: e });
     throw e;
   }
-  return { footer, meta: whole.subarray(4, 4 + len), size };
+  return { footer, meta: whole.subarray(4, 4 + len), size, tail, tailStart: size - tailLen };
 }

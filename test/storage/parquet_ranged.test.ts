@@ -11,6 +11,7 @@ import { readParquet, writeParquet } from '../../src/storage/parquet.js';
 import { RangedParquetFile } from '../../src/storage/parquet_ranged.js';
 import { coalesceRanges } from '../../src/storage/parquet_ranges.js';
 import { SPECULATIVE_TAIL, readParquetTail } from '../../src/storage/parquet_tail.js';
+import type { ObjectStore } from '../../src/storage/store.js';
 import { countingStore } from './counting_store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'deltats-ranged-'));
@@ -165,11 +166,21 @@ describe('ranged Parquet reads', () => {
     }
   });
 
-  it('a file shorter than its add.size says is a StorageError (short read), not wrong rows', async () => {
+  it('a wrong add.size costs one HEAD, not the read; a short transfer is a StorageError, not wrong rows', async () => {
     const whole = readFileSync(join(dir, 'sample.parquet'));
-    const f = new RangedParquetFile(store, 'sample.parquet', { size: whole.length + 10, threads: 0 });
-    await expect(f.footer()).rejects.toBeInstanceOf(StorageError);
-    await expect(f.footer()).rejects.toThrow(/short read/);
+    for (const size of [whole.length + 10, whole.length - 10, 1]) {
+      const f = new RangedParquetFile(store, 'sample.parquet', { size, threads: 0 });
+      expect((await f.readRowGroups([2], ['id'])).getChild('id')!.get(0)).toBe(4_000n);
+    }
+    const short: ObjectStore = Object.create(store) as ObjectStore;
+    short.getRange = async (p, s, e) => (await store.getRange(p, s, e)).subarray(0, Math.max(0, e - s - 1));
+    const f = new RangedParquetFile(short, 'sample.parquet', { size: whole.length, threads: 0 });
+    const err = await f.footer().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as Error).message).toMatch(/short read .*sample\.parquet/);
   });
 
   it('a one-row-group read transfers the footer and that row group only', async () => {

@@ -57,6 +57,11 @@ async function countingReads(dir: string): Promise<{ read: string[]; h: DeltaTab
     if (path.endsWith('.parquet')) read.push(path);
     return store.get(path);
   };
+  // Data files are read by ranged reads (footer, then column chunks): count each file once.
+  counting.getRange = async (path: string, start: number, end: number) => {
+    if (path.endsWith('.parquet') && !read.includes(path)) read.push(path);
+    return store.getRange(path, start, end);
+  };
   return { read, h: await DeltaTable.openStore(counting) };
 }
 
