@@ -33,7 +33,7 @@ export interface ChangeFeedStreamOptions extends ChangeFeedSourceOptions {
 export type { CommitResult, OverwriteOptions, WriteOptions } from './table/operations/write.js';
 export type { WriteChunk, WriteData, WriteStream } from './table/operations/write_input.js';
 
-export interface CreateOptions {
+export interface CreateOptions extends HandleOptions {
   schema: StructType | ArrowSchema;
   partitionBy?: string[];
   /** Table properties (metaData.configuration), e.g. {'delta.checkpointInterval': '10'}. */
@@ -45,7 +45,16 @@ export interface CreateOptions {
   ifNotExists?: boolean;
 }
 
-export interface OpenOptions {
+/** Options of a table handle that its reads and writes use unless told otherwise. */
+export interface HandleOptions {
+  /**
+   * Worker threads that decode Parquet on scans and encode it when a write makes several files (a process-wide
+   * pool per size): default the available cores; 0 or 1 = on the calling thread.
+   */
+  threads?: number;
+}
+
+export interface OpenOptions extends HandleOptions {
   version?: number;
   /** Time travel: a Date, an ISO-8601 string, or milliseconds since the epoch. */
   timestamp?: Date | string | number;
@@ -59,6 +68,7 @@ export class DeltaTable {
     private snap: Snapshot,
     /** Opened at a fixed version/timestamp: writes refused. */
     readonly timeTravel: boolean,
+    private readonly handle: HandleOptions = {},
   ) {}
 
   static async create(uri: string, options: CreateOptions): Promise<DeltaTable> {
@@ -68,9 +78,10 @@ export class DeltaTable {
 
   static async createInStore(store: ObjectStore, options: CreateOptions): Promise<DeltaTable> {
     try {
-      return new DeltaTable(store.uri, store, await createTable(store, options), false);
+      const handle = options.threads !== undefined ? { threads: options.threads } : {};
+      return new DeltaTable(store.uri, store, await createTable(store, options), false, handle);
     } catch (e) {
-      if (e instanceof TableExistsError && options.ifNotExists) return DeltaTable.openStore(store);
+      if (e instanceof TableExistsError && options.ifNotExists) return DeltaTable.openStore(store, { threads: options.threads });
       throw e;
     }
   }
@@ -82,7 +93,8 @@ export class DeltaTable {
   static async openStore(store: ObjectStore, options: Omit<OpenOptions, 'storageOptions'> = {}): Promise<DeltaTable> {
     const timestamp = options.timestamp === undefined ? undefined : toMillis(options.timestamp);
     const snap = await Snapshot.load(store, { version: options.version, timestamp });
-    return new DeltaTable(store.uri, store, snap, options.version !== undefined || timestamp !== undefined);
+    const handle = options.threads !== undefined ? { threads: options.threads } : {};
+    return new DeltaTable(store.uri, store, snap, options.version !== undefined || timestamp !== undefined, handle);
   }
 
   /** True when a Delta table exists at the URI. */
@@ -131,7 +143,7 @@ export class DeltaTable {
   }
 
   scan(options: ScanOptions = {}): Scan {
-    return new Scan(this.snap, options);
+    return new Scan(this.snap, { ...this.handle, ...options });
   }
 
   /** This table as an incremental streaming source (Spark's readStream.format("delta")). */
@@ -152,11 +164,11 @@ export class DeltaTable {
 
   async append(data: WriteData, options: WriteOptions = {}): Promise<CommitResult> {
     // A blind append needs no fresh read: a stale snapshot only means a lost race, and the transaction rebases.
-    return this.adopt(await append(this.writable(), data, options));
+    return this.adopt(await append(this.writable(), data, { ...this.handle, ...options }));
   }
 
   async overwrite(data: WriteData, options: OverwriteOptions = {}): Promise<CommitResult> {
-    return this.adopt(await overwrite(await this.latestForWrite(), data, options));
+    return this.adopt(await overwrite(await this.latestForWrite(), data, { ...this.handle, ...options }));
   }
 
   /** DELETE the rows matching `predicate` (SQL text or an expression); all rows without one. */

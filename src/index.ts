@@ -1,6 +1,6 @@
 // Public API of deltats: everything a user imports comes from here; other modules are internal.
 export { DeltaTable, vacuum, restore, optimize } from './delta_table.js';
-export type { CreateOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData, WriteChunk, WriteStream } from './delta_table.js';
+export type { CreateOptions, HandleOptions, OpenOptions, WriteOptions, OverwriteOptions, CommitResult, WriteData, WriteChunk, WriteStream } from './delta_table.js';
 export { Scan } from './table/scan.js';
 export { MergeBuilder } from './table/operations/merge.js';
 export { TableChanges } from './table/changes.js';

@@ -4,6 +4,7 @@
 import type * as arrow from 'apache-arrow';
 import { InvalidArgumentError } from '../errors.js';
 import type { ParquetFooter } from './parquet_footer.js';
+import type { ParquetThreadOptions } from './parquet.js';
 import { RangedParquetFile } from './parquet_ranged.js';
 import type { ObjectStore } from './store.js';
 
@@ -15,14 +16,15 @@ export interface ParquetSource {
   readRowGroups(rowGroups: number[], columns?: string[]): Promise<arrow.Table>;
 }
 
-export interface ParquetSourceOptions {
+export interface ParquetSourceOptions extends ParquetThreadOptions {
   /** Size of the object in bytes when known (add.size), so that no request is spent on it. */
   size?: number;
 }
 
 /** A ParquetSource over `path` of `store`. Nothing is read until footer() or readRowGroups() is called. */
 export function openParquetSource(store: ObjectStore, path: string, options: ParquetSourceOptions = {}): ParquetSource {
-  return new RangedSource(new RangedParquetFile(store, path, options.size !== undefined ? { size: options.size } : {}));
+  // Decoded in the worker pool (options.threads): the compact file of the fetched chunks is transferred, not copied.
+  return new RangedSource(new RangedParquetFile(store, path, options));
 }
 
 /** Ranged reads (parquet_ranged.ts): the footer by a tail read, then only the selected column chunks. */

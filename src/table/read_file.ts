@@ -29,6 +29,8 @@ export interface ReadDataFileArgs {
   schema?: StructType;
   /** Logical top-level columns to output, in this order; default: all, in schema order. */
   columns?: string[];
+  /** Worker threads that decode Parquet (default the available cores; 0 or 1: the calling thread). */
+  threads?: number;
 }
 
 /**
@@ -83,7 +85,7 @@ export class DataFile {
     const fields = selectFields(args.schema ?? config.schema, args.columns);
     const partitionSet = new Set(config.partitionColumns);
     const path = storePathOf(store, add.path, 'data file');
-    const source = openParquetSource(store, path, add.size !== undefined ? { size: add.size } : {});
+    const source = openParquetSource(store, path, { ...(add.size !== undefined ? { size: add.size } : {}), threads: args.threads });
     const deleted = add.deletionVector ? readDeletionVector(store, add.deletionVector) : null;
     deleted?.catch(() => undefined); // observed when awaited in read()
     let footer: ParquetFooter;

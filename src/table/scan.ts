@@ -20,6 +20,8 @@ export interface ScanOptions {
   limit?: number;
   /** Files read at once (default 4). */
   concurrency?: number;
+  /** Worker threads that decode Parquet (default the available cores; 0 or 1: decode on the calling thread). */
+  threads?: number;
 }
 
 export class Scan implements AsyncIterable<RecordBatch> {
@@ -76,6 +78,7 @@ export class Scan implements AsyncIterable<RecordBatch> {
         add,
         config: snap.config,
         columns: this.readColumns,
+        threads: this.options.threads,
       });
     // Keep up to `concurrency` files in flight, yield in file order.
     const inflight: Promise<Table>[] = [];

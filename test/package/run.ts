@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     tarball = join(root, info[0]!.filename);
     const stray = files.filter((f) => !/^(dist\/.+|bin\/.+|README\.md|LICENSE|package\.json)$/.test(f));
     expect(stray.length === 0, `unexpected files in the tarball: ${stray.slice(0, 10).join(', ')}`);
-    for (const need of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'bin/deltats.mjs', 'LICENSE', 'README.md']) {
+    for (const need of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/storage/parquet_worker.js', 'bin/deltats.mjs', 'LICENSE', 'README.md']) {
       expect(files.includes(need), `${need} is missing from the tarball`);
     }
     const maps = files.filter((f) => f.endsWith('.map'));

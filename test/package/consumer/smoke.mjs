@@ -41,4 +41,19 @@ const history = await reopened.history();
 assert.deepEqual(history.map((h) => h.version), [2, 1, 0]);
 
 await assert.rejects(DeltaTable.open(`${uri}-missing`), TableNotFoundError);
-console.log(`smoke: ${got.length} click rows of 3, versions ${history.map((h) => h.version).join(',')}`);
+
+// Streamed append (encoded in worker threads: several files) and a scan decoded in worker threads: the worker entry
+// must resolve inside the installed package. Random doubles keep each file past the size decoded inline.
+const big = await DeltaTable.create(`${uri}-big`, {
+  schema: { type: 'struct', fields: [{ name: 'v', type: 'double', nullable: false, metadata: {} }] },
+  threads: 2,
+});
+async function* chunks() {
+  for (let c = 0; c < 8; c++) yield tableFromArrays({ v: Float64Array.from({ length: 25_000 }, () => Math.random()) });
+}
+const streamed = await big.append(chunks(), { targetFileSize: 256 * 1024 });
+assert.ok(streamed.addedFiles.length >= 4, `expected several files, got ${streamed.addedFiles.length}`);
+let n = 0;
+for await (const b of big.scan({ threads: 2 })) n += b.numRows;
+assert.equal(n, 200_000);
+console.log(`smoke: ${got.length} click rows of 3, versions ${history.map((h) => h.version).join(',')}, ${n} rows streamed in ${streamed.addedFiles.length} files`);
