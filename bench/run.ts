@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of the project, one after another. Figures are ratios against a baseline
-// measured in the same run, plus absolute numbers. Select one with: npm run bench -- core|streaming|windows|dml|s3|peers
+// measured in the same run, plus absolute numbers. Select one with: npm run bench -- core|streaming|windows|dml|s3|peers|parallel
 // (peers needs interop/setup.sh: it runs delta-rs next to deltats)
 import { run as core } from './core.js';
 import { run as streaming } from './streaming.js';
@@ -7,9 +7,10 @@ import { run as s3 } from './s3.js';
 import { run as windows } from './windows.js';
 import { run as dml } from './dml.js';
 import { run as peers } from './peers.js';
+import { run as parallel } from './parallel.js';
 
 const which = process.argv[2];
-const suites: Record<string, () => Promise<void>> = { core, streaming, windows, dml, s3, peers };
+const suites: Record<string, () => Promise<void>> = { core, streaming, windows, dml, s3, peers, parallel };
 for (const [name, run] of Object.entries(suites)) {
   if (which && which !== name) continue;
   console.log(`\n######## ${name}`);

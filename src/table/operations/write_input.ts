@@ -44,7 +44,7 @@ export function prepareWrite(snap: Snapshot, data: WriteData, schemaMode: Schema
 /** Whether `data` is streamed input (an async or sync iterable of chunks), not one Table, batch or array. */
 export function isWriteStream(data: WriteData): data is WriteStream {
   if (data instanceof Table || data instanceof RecordBatch || Array.isArray(data)) return false;
-  return data != null && (typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function');
+  return typeof data === 'object' && data !== null && (typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function');
 }
 
 /**
