@@ -12,6 +12,7 @@ import { fieldByName } from '../../expr/resolve.js';
 import { typeName } from '../../expr/types.js';
 import { type Vec, vectorOf, vectorValues } from '../../expr/vectors.js';
 import type { Value } from '../../schema/access/get.js';
+import { takeRows } from '../../schema/access/take.js';
 import { toArrowSchema } from '../../schema/arrow.js';
 import type { DataType, StructType } from '../../schema/types.js';
 import { buildData, tableFromData } from '../../schema/vectors.js';
@@ -103,6 +104,32 @@ export class Frame {
     return (s.vec = chunks ? vectorOf(chunks, s.type) : null);
   }
 
+  /**
+   * The rows where mask[i] is 1, each column kept in its form: Arrow columns gathered as Arrow data (once per set of
+   * batches), vectors as typed arrays, values as values.
+   */
+  filter(mask: Uint8Array): Frame {
+    let n = 0;
+    for (let i = 0; i < this.numRows; i++) n += mask[i]! ? 1 : 0;
+    if (n === this.numRows) return this;
+    const idx = new Int32Array(n);
+    for (let i = 0, j = 0; i < this.numRows; i++) if (mask[i]) idx[j++] = i;
+    const gathered = new Map<readonly arrow.RecordBatch[], arrow.RecordBatch[]>();
+    const slots = this.slots.map((s): Slot => {
+      if ('batches' in s) {
+        let batches = gathered.get(s.batches);
+        if (!batches) {
+          batches = takeRows(new arrow.Table(s.batches as arrow.RecordBatch[]), idx).batches.filter((b) => b.numRows > 0);
+          gathered.set(s.batches, batches);
+        }
+        return { batches, name: s.name, type: s.type };
+      }
+      if ('vec' in s) return { vec: takeVector(s.vec, idx), type: s.type };
+      return { values: Array.from(idx, (i) => s.values[i]!) };
+    });
+    return new Frame(this.schema, n, slots);
+  }
+
   /** This frame with other fields: each column is one of this frame's (by index), new values or a vector. */
   derive(schema: StructType, columns: (number | Value[] | Vec)[]): Frame {
     return new Frame(
@@ -111,6 +138,12 @@ export class Frame {
       columns.map((c, k) => (typeof c === 'number' ? this.slots[c]! : Array.isArray(c) ? { values: c } : { vec: c, type: schema.fields[k]!.type })),
     );
   }
+}
+
+function takeVector(v: Vec, idx: Int32Array): Vec {
+  if (v.kind === 'truth') return { kind: 'truth', values: Uint8Array.from(idx, (i) => v.values[i]!) };
+  const valid = v.valid;
+  return { kind: 'num', values: Float64Array.from(idx, (i) => v.values[i]!), valid: valid ? Uint8Array.from(idx, (i) => valid[i]!) : null };
 }
 
 function childIndex(fields: readonly arrow.Field[], name: string): number {
@@ -136,9 +169,7 @@ export function frameToArrow(f: Frame): arrow.Table {
 
 /** The rows where mask[i] is 1. */
 export function filterFrame(f: Frame, mask: Uint8Array): Frame {
-  const idx: number[] = [];
-  for (let i = 0; i < f.numRows; i++) if (mask[i]) idx.push(i);
-  return Frame.of(f.schema, idx.length, f.columns.map((c) => idx.map((i) => c[i]!)));
+  return f.filter(mask);
 }
 
 /** An expression compiled against a frame's schema, evaluated over frames of that schema. */

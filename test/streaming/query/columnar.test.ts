@@ -61,4 +61,19 @@ describe('columnar reads', () => {
     const got = keyIds(lazy, [key]);
     expect([...got.ids].map((id) => got.keys[id]![0])).toEqual(want);
   });
+
+  it('filters each column in its form (Arrow, vector, values) to the rows a value-only frame keeps', () => {
+    const mask = Uint8Array.from({ length: chunked.numRows }, (_, i) => (i % 3 === 1 || i > 400 ? 1 : 0));
+    const x2 = compileOver('x * 2', schema, 'test');
+    const withVec = lazy.derive({ ...schema, fields: [...schema.fields, { name: 'x2', type: 'double', nullable: true, metadata: {} }] }, [0, 1, 2, 3, x2.vector(lazy)!]);
+    const withVals = values.derive(withVec.schema, [0, 1, 2, 3, x2.evaluate(values)]);
+    expect(x2.vector(lazy)).not.toBeNull();
+    const a = withVec.filter(mask);
+    const b = withVals.filter(mask);
+    expect(a.numRows).toBe(mask.reduce((x, y) => x + y, 0));
+    expect(a.chunks(1)).toBeDefined(); // still Arrow: the fast paths read it
+    expect(a.vector(4)).not.toBeNull();
+    expect(a.columns).toEqual(b.columns);
+    expect([...eventTimes(a, 0)]).toEqual([...eventTimes(b, 0)]);
+  });
 });
