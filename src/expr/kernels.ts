@@ -182,42 +182,62 @@ export interface ArithMode {
 /** `a op b` per row (either side may be one number for every row); null when a row needs the row engine. */
 export function arithVec(op: ArithOp, a: NumVec | number, b: NumVec | number, mode: ArithMode): NumVec | null {
   const n = typeof a === 'number' ? (b as NumVec).values.length : a.values.length;
+  // One loop per operator and shape (vector op vector, vector op number): no per-row dispatch.
+  const x = typeof a === 'number' ? new Float64Array(n).fill(a) : a.values;
   const out = new Float64Array(n);
-  const av = typeof a === 'number' ? null : a.values;
-  const bv = typeof b === 'number' ? null : b.values;
-  const ak = typeof a === 'number' ? a : 0;
-  const bk = typeof b === 'number' ? b : 0;
   let valid = bothValid(typeof a === 'number' ? null : a.valid, typeof b === 'number' ? null : b.valid);
-  let zeroes: Uint8Array | null = null;
-  for (let i = 0; i < n; i++) {
-    const x = av ? av[i]! : ak;
-    const y = bv ? bv[i]! : bk;
-    let r: number;
+  if (typeof b === 'number') {
+    if ((op === '/' || op === '%') && b === 0) return { kind: 'num', values: out, valid: new Uint8Array(n) };
     switch (op) {
       case '+':
-        r = x + y;
+        for (let i = 0; i < n; i++) out[i] = x[i]! + b;
         break;
       case '-':
-        r = x - y;
+        for (let i = 0; i < n; i++) out[i] = x[i]! - b;
         break;
       case '*':
-        r = x * y;
+        for (let i = 0; i < n; i++) out[i] = x[i]! * b;
         break;
       case '/':
+        for (let i = 0; i < n; i++) out[i] = x[i]! / b;
+        break;
       case '%':
-        if (y === 0) {
-          zeroes ??= new Uint8Array(n);
-          zeroes[i] = 1;
-          r = 0;
-        } else r = op === '/' ? x / y : x % y;
+        for (let i = 0; i < n; i++) out[i] = x[i]! % b;
         break;
     }
-    out[i] = r;
-  }
-  if (zeroes) {
-    const v = valid ? valid.slice() : new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) if (zeroes[i]) v[i] = 0;
-    valid = v;
+  } else {
+    const y = b.values;
+    switch (op) {
+      case '+':
+        for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+        break;
+      case '-':
+        for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!;
+        break;
+      case '*':
+        for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!;
+        break;
+      case '/':
+        for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!;
+        break;
+      case '%':
+        for (let i = 0; i < n; i++) out[i] = x[i]! % y[i]!;
+        break;
+    }
+    if (op === '/' || op === '%') {
+      // x / 0 and x % 0 are NULL.
+      let owned = false;
+      for (let i = 0; i < n; i++) {
+        if (y[i] === 0) {
+          if (!owned) {
+            valid = valid ? valid.slice() : new Uint8Array(n).fill(1);
+            owned = true;
+          }
+          valid![i] = 0;
+          out[i] = 0;
+        }
+      }
+    }
   }
   if (mode.kind === 'float') {
     for (let i = 0; i < n; i++) out[i] = Math.fround(out[i]!);

@@ -21,8 +21,8 @@ export interface CandidateFile {
   add: Add;
   /** Live rows (the file's deletion vector applied), all columns of the table schema. */
   rows: Table;
-  /** Row index in the data file of each live row. */
-  physical: Int32Array;
+  /** Row index in the data file of each live row; null when every row is live (row i is at index i). */
+  physical: Int32Array | null;
   /** Rows in the data file, deleted ones included. */
   physicalRows: number;
   /** Rows the file's current deletion vector deletes (sorted). */
@@ -42,9 +42,7 @@ export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: 
   });
   const n = all.numRows;
   if (!add.deletionVector) {
-    const physical = new Int32Array(n);
-    for (let i = 0; i < n; i++) physical[i] = i;
-    return { add, rows: all, physical, physicalRows: n, deleted: [] };
+    return { add, rows: all, physical: null, physicalRows: n, deleted: [] };
   }
   const dv = await readDeletionVector(snapshot.store, add.deletionVector);
   if (dv.max >= n) throw new ProtocolError(`deletion vector deletes row ${dv.max} but the data file has ${n} rows`, add.path);
@@ -245,7 +243,8 @@ export const CHANGE_TYPE = '_change_type';
 
 function droppedPhysical(file: CandidateFile, drop: Uint8Array): number[] {
   const out: number[] = [];
-  for (let i = 0; i < drop.length; i++) if (drop[i]) out.push(file.physical[i]!);
+  const p = file.physical;
+  for (let i = 0; i < drop.length; i++) if (drop[i]) out.push(p ? p[i]! : i);
   return out;
 }
 
