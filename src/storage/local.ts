@@ -39,7 +39,7 @@ export class LocalStore implements ObjectStore {
     try {
       fh = await fsp.open(this.abs(rel), 'r');
       const len = Math.max(0, end - start);
-      const buf = Buffer.alloc(len);
+      const buf = Buffer.allocUnsafeSlow(len); // only the bytes read are returned
       let off = 0;
       while (off < len) {
         const { bytesRead } = await fh.read(buf, off, len - off, start + off);
