@@ -114,10 +114,7 @@ export class CompactReader {
       }
       case T_LIST:
       case T_SET: {
-        const h = this.byte();
-        let size = h >> 4;
-        const elem = h & 0x0f;
-        if (size === 15) size = this.lengthValue();
+        const { elemType: elem, size } = this.listHeader();
         if (size > this.end - this.pos) this.fail(`list of ${size} elements runs past end of data`);
         const out: ThriftValue[] = [];
         for (let i = 0; i < size; i++) {
@@ -152,13 +149,9 @@ export class CompactReader {
   /** Reads one struct's fields as they lie on the wire (id, compact type, value bytes), without keeping values. */
   structSpans(): ThriftFieldSpan[] {
     const out: ThriftFieldSpan[] = [];
-    let last = 0;
-    for (;;) {
-      const h = this.byte();
-      const type = h & 0x0f;
+    for (let last = 0; ; ) {
+      const { type, id } = this.fieldHeader(last);
       if (type === T_STOP) return out;
-      const delta = h >> 4;
-      const id = delta !== 0 ? last + delta : this.small();
       last = id;
       const start = this.pos;
       this.value(type, 1);
@@ -178,16 +171,21 @@ export class CompactReader {
   struct(depth = 0): ThriftStruct {
     if (depth > MAX_DEPTH) this.fail('nesting too deep');
     const out: ThriftStruct = new Map();
-    let last = 0;
-    for (;;) {
-      const h = this.byte();
-      const type = h & 0x0f;
+    for (let last = 0; ; ) {
+      const { type, id } = this.fieldHeader(last);
       if (type === T_STOP) return out;
-      const delta = h >> 4;
-      const id = delta !== 0 ? last + delta : this.small();
       last = id;
       out.set(id, this.value(type, depth));
     }
+  }
+
+  /** Reads a field header after field id `last`: the compact type (T_STOP ends the struct) and the field id. */
+  private fieldHeader(last: number): { type: number; id: number } {
+    const h = this.byte();
+    const type = h & 0x0f;
+    if (type === T_STOP) return { type, id: last };
+    const delta = h >> 4;
+    return { type, id: delta !== 0 ? last + delta : this.small() };
   }
 }
 

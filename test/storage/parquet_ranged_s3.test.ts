@@ -8,7 +8,7 @@ import { RangedParquetFile } from '../../src/storage/parquet_ranged.js';
 import { SPECULATIVE_TAIL } from '../../src/storage/parquet_tail.js';
 import { S3Store } from '../../src/storage/s3.js';
 import { countingStore } from './counting_store.js';
-import { startResponseCuttingTcpProxy, type Proxy } from './proxies.js';
+import { startCuttingTcpProxy, type Proxy } from './proxies.js';
 import { freshS3Uri, s3Env, s3Options } from './s3_env.js';
 
 const s3 = s3Env();
@@ -53,7 +53,7 @@ describe.skipIf(s3 === null)('ranged Parquet reads on S3 (radosgw)', () => {
     const uri = freshS3Uri(s3!, 'ranged-cut');
     await new S3Store(uri, s3Options(s3!)).put('part-0.parquet', bytes);
     // Every response is cut 4 KiB in: headers pass, the ranged body does not.
-    const proxy = await startResponseCuttingTcpProxy(s3!.endpoint, 4096);
+    const proxy = await startCuttingTcpProxy(s3!.endpoint, 4096, 'response');
     proxies.push(proxy);
     const store = new S3Store(uri, s3Options({ ...s3!, endpoint: proxy.endpoint }, { maxRetries: 1 }));
     const f = new RangedParquetFile(store, 'part-0.parquet', { size: bytes.length, threads: 0 });

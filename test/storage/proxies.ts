@@ -76,27 +76,35 @@ export async function startHttpProxy(target: string, decide: (req: ProxiedReques
   };
 }
 
-/** A TCP proxy that cuts a connection (both sides) after forwarding `cutAfter` client->server bytes on it. */
-export async function startCuttingTcpProxy(target: string, cutAfter: number): Promise<Proxy & { cuts: () => number }> {
+/**
+ * A TCP proxy that cuts a connection (both sides) after forwarding `cutAfter` bytes on it in `direction`:
+ * client->server ('request', the default) or server->client ('response': a body cut off mid-transfer).
+ */
+export async function startCuttingTcpProxy(
+  target: string,
+  cutAfter: number,
+  direction: 'request' | 'response' = 'request',
+): Promise<Proxy & { cuts: () => number }> {
   const t = new URL(target);
   let cuts = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(t.port), t.hostname);
     sockets.add(client).add(upstream);
+    const [from, to] = direction === 'request' ? [client, upstream] : [upstream, client];
     let sent = 0;
-    client.on('data', (chunk: Buffer) => {
+    from.on('data', (chunk: Buffer) => {
       if (sent + chunk.length > cutAfter) {
-        upstream.write(chunk.subarray(0, Math.max(0, cutAfter - sent)));
+        to.write(chunk.subarray(0, Math.max(0, cutAfter - sent)));
         cuts++;
         client.destroy();
         upstream.destroy();
         return;
       }
       sent += chunk.length;
-      upstream.write(chunk);
+      to.write(chunk);
     });
-    upstream.on('data', (c: Buffer) => client.write(c));
+    to.on('data', (c: Buffer) => from.write(c));
     const end = (): void => {
       client.destroy();
       upstream.destroy();
@@ -154,42 +162,3 @@ export function dropSignedHeader(req: ProxiedRequest, header: string, secretAcce
   return { ...req, headers };
 }
 
-/** A TCP proxy that cuts every connection (both sides) once it has forwarded `cutAfter` server->client bytes on it. */
-export async function startResponseCuttingTcpProxy(target: string, cutAfter: number): Promise<Proxy & { cuts: () => number }> {
-  const t = new URL(target);
-  let cuts = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(t.port), t.hostname);
-    sockets.add(client).add(upstream);
-    let sent = 0;
-    upstream.on('data', (chunk: Buffer) => {
-      if (sent + chunk.length > cutAfter) {
-        client.write(chunk.subarray(0, Math.max(0, cutAfter - sent)));
-        cuts++;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      sent += chunk.length;
-      client.write(chunk);
-    });
-    client.on('data', (c: Buffer) => upstream.write(c));
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  const port = await listen(server);
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    cuts: () => cuts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
