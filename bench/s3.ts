@@ -136,7 +136,7 @@ export async function run(): Promise<void> {
  * may match, by ranged GETs) against a full-file GET of the same object. Goal: under 5% of the file.
  */
 async function pointFilter(store: S3Store): Promise<void> {
-  const rows = Number(process.env.BENCH_S3_BIG_ROWS ?? 4_500_000);
+  const rows = Number(process.env.BENCH_S3_BIG_ROWS ?? 6_200_000);
   const rowGroupSize = process.env.BENCH_S3_ROW_GROUP ? Number(process.env.BENCH_S3_ROW_GROUP) : undefined;
   const bigSchema: StructType = {
     type: 'struct',

@@ -11,8 +11,9 @@ import type { ObjectStore } from './store.js';
  * transferring ~1 MiB does on S3 (first-byte latency ~10-50 ms at ~50-100 MB/s).
  */
 export const COALESCE_GAP = 1024 * 1024;
-/** A merged range is not grown past this (so one slow request does not hold up the rest). */
-export const MAX_MERGED = 32 * 1024 * 1024;
+/** A merged range is not grown past this, and a longer range is read in parts of this size, concurrently (one
+ *  HTTP stream is slower than several: S3's guidance is 8-16 MB ranged GETs in parallel). */
+export const MAX_MERGED = 16 * 1024 * 1024;
 /** Ranged reads in flight per file. */
 export const RANGE_CONCURRENCY = 8;
 
@@ -61,28 +62,43 @@ export function coalesceRanges(ranges: readonly ByteRange[], gap = COALESCE_GAP,
   const out: ByteRange[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    if (last && (r.start <= last.end || (r.start - last.end < gap && r.end - last.start <= maxMerged))) {
+    if (last && (r.start < last.end || (r.start - last.end < gap && r.end - last.start <= maxMerged))) {
       last.end = Math.max(last.end, r.end);
     } else out.push({ ...r });
   }
   return out;
 }
 
-/** Reads the ranges concurrently (at most `concurrency` at once); results in the ranges' order. */
+/**
+ * Reads the ranges, each in parts of at most `part` bytes, at most `concurrency` reads at once; results in the
+ * ranges' order.
+ */
 export async function fetchRanges(
   store: ObjectStore,
   path: string,
   ranges: readonly ByteRange[],
   concurrency = RANGE_CONCURRENCY,
+  part = MAX_MERGED,
 ): Promise<FetchedRange[]> {
-  const out = new Array<FetchedRange>(ranges.length);
+  // A range read in one part keeps that read's buffer; one read in parts gets a buffer the parts are copied into.
+  const out: FetchedRange[] = ranges.map((r) => ({
+    start: r.start,
+    bytes: r.end - r.start > part ? new Uint8Array(r.end - r.start) : new Uint8Array(0),
+  }));
+  const reads: Array<{ range: number; start: number; end: number }> = [];
+  ranges.forEach((r, i) => {
+    for (let s = r.start; s < r.end; s += part) reads.push({ range: i, start: s, end: Math.min(r.end, s + part) });
+  });
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let i = next++; i < ranges.length; i = next++) {
-      const r = ranges[i]!;
-      out[i] = { start: r.start, bytes: await readExactRange(store, path, r.start, r.end) };
+    for (let i = next++; i < reads.length; i = next++) {
+      const { range, start, end } = reads[i]!;
+      const bytes = await readExactRange(store, path, start, end);
+      const target = out[range]!;
+      if (target.bytes.length === 0) target.bytes = bytes;
+      else target.bytes.set(bytes, start - target.start);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ranges.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker));
   return out;
 }

@@ -9,7 +9,7 @@ import { ProtocolError, StorageError } from '../../src/errors.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { readParquet, writeParquet } from '../../src/storage/parquet.js';
 import { RangedParquetFile } from '../../src/storage/parquet_ranged.js';
-import { coalesceRanges } from '../../src/storage/parquet_ranges.js';
+import { coalesceRanges, fetchRanges } from '../../src/storage/parquet_ranges.js';
 import { SPECULATIVE_TAIL, readParquetTail } from '../../src/storage/parquet_tail.js';
 import type { ObjectStore } from '../../src/storage/store.js';
 import { countingStore } from './counting_store.js';
@@ -218,11 +218,33 @@ describe('ranged Parquet reads', () => {
       { start: 100, end: 300 },
       { start: 5000, end: 6000 },
     ]);
+    // Touching ranges merge only under the cap; overlapping ones always.
+    expect(coalesceRanges([{ start: 0, end: 600 }, { start: 600, end: 1200 }, { start: 1100, end: 1300 }], 10, 1000)).toEqual([
+      { start: 0, end: 600 },
+      { start: 600, end: 1300 },
+    ]);
     expect(coalesceRanges(r, 0)).toEqual([
       { start: 100, end: 200 },
       { start: 250, end: 300 },
       { start: 5000, end: 6000 },
     ]);
+  });
+
+  it('reads a range longer than the part size in concurrent parts, byte for byte', async () => {
+    const whole = readFileSync(join(dir, 'sample.parquet'));
+    const counted = countingStore(store);
+    const ranges = [
+      { start: 4, end: 10_000 },
+      { start: 20_000, end: 20_100 },
+      { start: 30_000, end: whole.length },
+    ];
+    const got = await fetchRanges(counted.store, 'sample.parquet', ranges, 3, 4096);
+    const parts = ranges.reduce((n, r) => n + Math.ceil((r.end - r.start) / 4096), 0);
+    expect(counted.reads()).toBe(parts);
+    got.forEach((g, i) => {
+      expect(g.start).toBe(ranges[i]!.start);
+      expect(Buffer.from(g.bytes).equals(whole.subarray(ranges[i]!.start, ranges[i]!.end))).toBe(true);
+    });
   });
 
   it('is sound on a file whose size is unknown (one HEAD)', async () => {
