@@ -10,7 +10,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { tableFromIPC, type RecordBatch } from 'apache-arrow';
+import { Int64, makeData, RecordBatch, Struct, tableFromIPC } from 'apache-arrow';
 import { DeltaTable } from '../src/index.js';
 import { readParquet, writeParquet } from '../src/storage/parquet.js';
 import { ParquetWorkerPool } from '../src/storage/parquet_pool.js';
@@ -49,15 +49,18 @@ function print(title: string, res: Record<string, number>, base: string, unit?: 
 
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
-/** Rows of the 5-column bench schema, `batchRows` at a time, generated on demand (never held). */
+/**
+ * Rows of the 5-column bench schema, `batchRows` at a time, generated on demand (never held): fresh ids per batch,
+ * the other columns shared with one template batch, so that the generator costs little next to the writer.
+ */
 async function* generate(rows: number, batchRows: number): AsyncGenerator<RecordBatch> {
+  const template = makeBatches(batchRows, batchRows).batches[0]!;
   for (let start = 0; start < rows; start += batchRows) {
     const n = Math.min(batchRows, rows - start);
-    const t = makeBatches(n, n);
-    // makeBatches numbers rows from 0; shift the ids so that the table holds distinct rows.
-    const ids = t.batches[0]!.getChildAt(0)!.data[0]!.values as BigInt64Array;
+    const ids = new BigInt64Array(n);
     for (let i = 0; i < n; i++) ids[i] = BigInt(start + i);
-    yield t.batches[0]!;
+    const children = template.data.children.map((c, i) => (i === 0 ? makeData({ type: new Int64(), length: n, data: ids }) : c.slice(0, n)));
+    yield new RecordBatch(template.schema, makeData({ type: new Struct(template.schema.fields), length: n, children }));
   }
 }
 
@@ -156,9 +159,12 @@ async function hugeBench(root: string): Promise<void> {
 export async function run_(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'deltats-bench-par-'));
   try {
-    await decodeBench();
-    await appendBench(root);
-    if (process.env.BENCH_HUGE === '1') await hugeBench(root);
+    // BENCH_PARALLEL=decode,append,huge picks sections (default decode,append; BENCH_HUGE=1 adds huge).
+    const parts = new Set((process.env.BENCH_PARALLEL ?? 'decode,append').split(','));
+    if (process.env.BENCH_HUGE === '1') parts.add('huge');
+    if (parts.has('decode')) await decodeBench();
+    if (parts.has('append')) await appendBench(root);
+    if (parts.has('huge')) await hugeBench(root);
     else console.log('\n(set BENCH_HUGE=1 for the 100M-row streamed append and scan: several minutes)');
   } finally {
     rmSync(root, { recursive: true, force: true });
