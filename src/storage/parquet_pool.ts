@@ -1,6 +1,7 @@
 // A pool of worker threads (node:worker_threads) that decode and encode Parquet with parquet-wasm off the main
 // thread. Buffers move by transfer, not copy. Workers start lazily, hold the process open only while they have a
 // task, and one that dies fails its task with ParquetWorkerError and is replaced by a fresh one on the next task.
+// WASM memory never shrinks: a worker whose memory grew past `recycleAbove` is replaced after its task.
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -58,7 +59,11 @@ export class ParquetWorkerPool {
   /** Workers started so far (replacements included). */
   started = 0;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    /** Replace a worker whose WASM memory grew past this many bytes (default 512 MiB). */
+    readonly recycleAbove = 512 * 1024 * 1024,
+  ) {
     if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError(`a Parquet worker pool needs at least one thread, got ${size}`);
   }
 
@@ -130,7 +135,7 @@ export class ParquetWorkerPool {
       worker.unref();
       if (reply.ok) p.resolve(reply.bytes);
       else p.reject(new Error(reply.message));
-      if (!reply.ok && reply.fatal) this.retire(slot, null);
+      if ((!reply.ok && reply.fatal) || (reply.ok && reply.memory > this.recycleAbove)) this.retire(slot, null);
       this.dispatch();
     });
     worker.on('error', (e) => this.retire(slot, e));

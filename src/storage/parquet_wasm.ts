@@ -45,6 +45,11 @@ export function encodeFromIPC(ipc: Uint8Array, request: EncodeRequest): Uint8Arr
   return pw.writeParquet(pw.Table.fromIPCStream(ipc), b.build());
 }
 
+/** Size of this thread's WASM linear memory: it grows to the largest task's need and never shrinks. */
+export function wasmMemoryBytes(): number {
+  return pw.wasmMemory().buffer.byteLength;
+}
+
 /** parquet-wasm throws plain Errors or strings; keep its first line. */
 export function parquetWasmMessage(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);

@@ -1,14 +1,15 @@
 // Entry of a Parquet worker thread (started by parquet_pool.ts): decodes Parquet to Arrow IPC and encodes Arrow IPC
 // to Parquet with parquet-wasm, handing every result back as a transferred buffer. Holds no state between tasks.
 import { parentPort } from 'node:worker_threads';
-import { decodeToIPC, encodeFromIPC, parquetWasmMessage, type DecodeRequest, type EncodeRequest } from './parquet_wasm.js';
+import { decodeToIPC, encodeFromIPC, parquetWasmMessage, wasmMemoryBytes, type DecodeRequest, type EncodeRequest } from './parquet_wasm.js';
 
 export type WorkerTask =
   | { id: number; kind: 'decode'; bytes: Uint8Array; request: DecodeRequest }
   | { id: number; kind: 'encode'; bytes: Uint8Array; request: EncodeRequest };
 
 export type WorkerReply =
-  | { id: number; ok: true; bytes: Uint8Array }
+  /** `memory`: the worker's WASM memory after the task (it never shrinks; the pool replaces a worker grown too big). */
+  | { id: number; ok: true; bytes: Uint8Array; memory: number }
   /** `fatal`: the WASM instance trapped (a Rust panic) and must not be used again. */
   | { id: number; ok: false; message: string; fatal: boolean };
 
@@ -20,7 +21,7 @@ if (port) {
     try {
       const out = task.kind === 'decode' ? decodeToIPC(task.bytes, task.request) : encodeFromIPC(task.bytes, task.request);
       const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : out.slice();
-      reply = { id: task.id, ok: true, bytes: owned };
+      reply = { id: task.id, ok: true, bytes: owned, memory: wasmMemoryBytes() };
       transfer = [owned.buffer as ArrayBuffer];
     } catch (e) {
       reply = { id: task.id, ok: false, message: parquetWasmMessage(e), fatal: e instanceof Error && e.constructor.name === 'RuntimeError' };

@@ -171,7 +171,8 @@ interface PartitionBuffer {
 /**
  * Data files written as the rows stream in: rows are buffered per partition until they reach the target file size,
  * then encoded and put while more rows arrive. At most `max(2, threads)` files are in flight (encoding in the worker
- * pool, or being put); beyond that `write` waits, so memory stays at about (in flight + 1) x the target size.
+ * pool, or being put); beyond that `write` waits. All partitions' buffers together stay under twice the target (the
+ * largest is written early), so memory stays at about (in flight + 2) x the target size, however many partitions.
  */
 export class DataFileStream {
   private readonly buffers = new Map<string, PartitionBuffer>();
@@ -182,10 +183,8 @@ export class DataFileStream {
   private readonly threads: number;
   private failure: { error: unknown } | null = null;
   private files = 0;
-  /** Rows buffered, not yet handed to a file. */
-  bufferedRows = 0;
-  /** Rows handed to files so far. */
-  rowsWritten = 0;
+  /** Arrow bytes buffered in all partitions. */
+  private buffered = 0;
 
   constructor(
     private readonly store: ObjectStore,
@@ -214,10 +213,15 @@ export class DataFileStream {
         if (b.numRows === 0) continue;
         buf.batches.push(b);
         buf.rows += b.numRows;
-        buf.bytes += dataBytes(b.data as unknown as ArrowBuffers);
-        this.bufferedRows += b.numRows;
+        const bytes = dataBytes(b.data as unknown as ArrowBuffers);
+        buf.bytes += bytes;
+        this.buffered += bytes;
       }
       if (buf.bytes >= this.target) this.flush(key, buf);
+    }
+    while (this.buffered > 2 * this.target) {
+      const [key, buf] = [...this.buffers].reduce((a, b) => (b[1].bytes > a[1].bytes ? b : a));
+      this.flush(key, buf);
     }
     await this.backpressure();
   }
@@ -240,16 +244,15 @@ export class DataFileStream {
   /** Stop: wait for the files in flight; the store paths of every file written or attempted (to remove them). */
   async abort(): Promise<string[]> {
     this.buffers.clear();
-    this.bufferedRows = 0;
+    this.buffered = 0;
     await Promise.allSettled(this.inflight.splice(0));
     return [...this.attempted];
   }
 
   private flush(key: string, buf: PartitionBuffer): void {
     this.buffers.delete(key);
+    this.buffered -= buf.bytes;
     if (buf.rows === 0) return;
-    this.bufferedRows -= buf.rows;
-    this.rowsWritten += buf.rows;
     const index = this.files++;
     const rows = new Table(buf.batches);
     const options = { ...this.options, threads: this.threads };

@@ -107,6 +107,16 @@ describe('Parquet worker pool', () => {
     expect(pool.started).toBe(2);
   });
 
+  it('a worker whose WASM memory grew past the limit is replaced after its task (WASM memory never shrinks)', async () => {
+    const pool = new ParquetWorkerPool(1, 1);
+    pools.push(pool);
+    for (let i = 0; i < 3; i++) expect(tableFromIPC(await pool.decode({ bytes }, {})).numRows).toBe(5000);
+    expect(pool.started).toBe(3);
+    const roomy = newPool(1);
+    for (let i = 0; i < 3; i++) await roomy.decode({ bytes }, {});
+    expect(roomy.started).toBe(1);
+  });
+
   it('encodeParquet keeps the typed error for data parquet-wasm refuses', async () => {
     // Arrow JS accepts invalid UTF-8 in a string column; Parquet (arrow-rs) refuses it.
     const bad = makeData({ type: new Utf8(), length: 1, nullCount: 0, valueOffsets: new Int32Array([0, 2]), data: new Uint8Array([0xff, 0xfe]) });

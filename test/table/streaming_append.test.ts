@@ -119,6 +119,35 @@ describe('streamed append', () => {
     expect(rows.filter((r) => r.p === 'a').length).toBe(340);
   });
 
+  it('many partitions: the buffers of all partitions together stay bounded (the largest is written early)', async () => {
+    const dir = tempDir();
+    const { store, putRows } = countingStore(dir);
+    const table = await DeltaTable.createInStore(store, {
+      schema: { type: 'struct', fields: [...schema.fields, { name: 'p', type: 'integer', nullable: true, metadata: {} }] },
+      partitionBy: ['p'],
+    });
+    const total = 400_000;
+    const size = 5_000;
+    let produced = 0;
+    let maxAhead = 0;
+    async function* gen(): AsyncGenerator<ReturnType<typeof tableFromArrays>> {
+      for (let s = 0; s < total; s += size) {
+        maxAhead = Math.max(maxAhead, produced - putRows());
+        produced += size;
+        const b = batch(s, size);
+        yield tableFromArrays({ id: b.getChild('id')!.toArray(), x: b.getChild('x')!.toArray(), p: Int32Array.from({ length: size }, (_, i) => (s + i) % 40) });
+      }
+    }
+    // 40 partitions of 160 KB each (16 bytes a row) never reach the 1 MiB target alone: only the total cap writes early.
+    const res = await table.append(gen(), { targetFileSize: 1024 * 1024 });
+    expect(putRows()).toBe(total);
+    expect(new Set(res.addedFiles.map((a) => a.partitionValues.p)).size).toBe(40);
+    expect(res.addedFiles.length).toBeGreaterThan(40);
+    // 2 MiB of buffers (131k rows) + the files in flight, not the 400k rows of the input.
+    expect(maxAhead).toBeLessThan(250_000);
+    expect((await table.scan({ columns: ['id'] }).toArrow()).numRows).toBe(total);
+  });
+
   it('refuses a chunk that breaks the schema, naming the chunk and the row; the files written before it are removed', async () => {
     const dir = tempDir();
     const table = await DeltaTable.create(dir, { schema });
