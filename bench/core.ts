@@ -11,7 +11,8 @@ import { readParquet, writeParquet } from '../src/storage/parquet.js';
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
-export function makeBatches(rows: number, batchRows: number): Table {
+/** `rows` rows of the bench schema in batches of `batchRows`; ids (and the values derived from them) start at `start`. */
+export function makeBatches(rows: number, batchRows: number, start0 = 0): Table {
   const schema = new Schema([
     new Field('id', new Int64(), true),
     new Field('ts', new TimestampMicrosecond('UTC'), true),
@@ -21,8 +22,8 @@ export function makeBatches(rows: number, batchRows: number): Table {
   ]);
   const batches: RecordBatch[] = [];
   const cats = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
-  for (let start = 0; start < rows; start += batchRows) {
-    const n = Math.min(batchRows, rows - start);
+  for (let start = start0; start < start0 + rows; start += batchRows) {
+    const n = Math.min(batchRows, start0 + rows - start);
     const id = new BigInt64Array(n);
     const ts = new BigInt64Array(n);
     const value = new Float64Array(n);
@@ -59,12 +60,12 @@ export const benchSchema: StructType = {
   ],
 };
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-async function time<T>(f: () => Promise<T> | T): Promise<[T, number]> {
+export async function time<T>(f: () => Promise<T> | T): Promise<[T, number]> {
   const t0 = performance.now();
   const r = await f();
   return [r, performance.now() - t0];

@@ -42,6 +42,10 @@ export interface ParquetSchemaElement {
   fieldId?: number;
   /** Name of the LogicalType union member (e.g. 'TIMESTAMP', 'STRING'), if any. */
   logicalType?: string;
+  /** Unit of a TIMESTAMP / TIME logical type. */
+  timeUnit?: 'MILLIS' | 'MICROS' | 'NANOS';
+  /** isSigned of an INTEGER logical type. */
+  signed?: boolean;
 }
 
 export interface ParquetColumnMeta {
@@ -163,6 +167,21 @@ function schemaElement(s: ThriftStruct, file?: string): ParquetSchemaElement {
   if (lt instanceof Map) {
     const [id] = lt.keys();
     if (id !== undefined) e.logicalType = LOGICAL[id] ?? `LOGICAL_${id}`;
+    const body = id !== undefined ? lt.get(id) : undefined;
+    if (body instanceof Map) {
+      if (e.logicalType === 'TIMESTAMP' || e.logicalType === 'TIME') {
+        const unit = body.get(2);
+        const [u] = unit instanceof Map ? unit.keys() : [];
+        if (u === 1) e.timeUnit = 'MILLIS';
+        else if (u === 2) e.timeUnit = 'MICROS';
+        else if (u === 3) e.timeUnit = 'NANOS';
+      } else if (e.logicalType === 'INTEGER' && typeof body.get(2) === 'boolean') {
+        e.signed = body.get(2) as boolean;
+      } else if (e.logicalType === 'DECIMAL') {
+        if (e.scale === undefined && body.has(1)) e.scale = num(body.get(1), 'decimal scale', file);
+        if (e.precision === undefined && body.has(2)) e.precision = num(body.get(2), 'decimal precision', file);
+      }
+    }
   }
   return e;
 }

@@ -1,5 +1,7 @@
-// File skipping: partition pruning on add.partitionValues and min/max/nullCount stats skipping on add.stats.
-// Conservative by construction: returns true ("may match") whenever it cannot prove no row matches. No I/O.
+// Skipping: ONE evaluator that decides whether a set of rows (a data file, or a row group of one) may hold a row
+// matching a predicate, from bounds supplied by a BoundsSource: partition values and the Delta per-file stats of
+// an Add (FileBounds, here), or Parquet row-group statistics (row_group_bounds.ts). Conservative by construction:
+// true ("may match") whenever it cannot prove that no row matches. No I/O.
 import type { Add } from '../log/actions.js';
 import { parseNormalizedPartitionValue } from '../schema/partition_values.js';
 import type { StructType } from '../schema/types.js';
@@ -75,27 +77,94 @@ function toNnf(e: Expr, neg: boolean): Nnf {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Per-file facts
+// Sources of bounds
 
-interface FileFacts {
-  add: Add;
-  ctx: PruningContext;
-  stats: FileStats | null | undefined; // undefined = not parsed yet
+/** What a source knows of one column over its rows; keys are in the column's domain (compareKeys order). */
+export interface ColumnBounds {
+  /** Null values among the rows, null when unknown. */
+  nullCount: number | null;
+  /** A lower bound of the non-null values (undefined: none known). */
+  min?: Key;
+  /** An upper bound of the non-null values (undefined: none known). */
+  max?: Key;
+  /** min and max are actual values of the rows (not widened or truncated bounds), so min == max == v proves all are v. */
+  exact: boolean;
+}
+
+/** Bounds of one set of rows (a data file, a row group), as the evaluator asks for them. */
+export interface BoundsSource {
+  /** Logical table schema (predicate columns resolve against it). */
+  readonly schema: StructType;
+  isPartition(r: ResolvedColumn): boolean;
+  /** Partition value of a partition column (known: false when absent or unparsable). */
+  partitionKey(r: ResolvedColumn): { known: boolean; key: Key | null };
+  /** Rows in the set; null when unknown. */
+  numRecords(): number | null;
+  /** Bounds of a non-partition column in domain `d`; null when nothing is known. */
+  column(r: ResolvedColumn, d: Domain): ColumnBounds | null;
 }
 
 function physicalPath(ctx: PruningContext, r: ResolvedColumn): readonly string[] {
   return ctx.physicalPath?.(r.path) ?? r.path;
 }
 
-function statsOf(ff: FileFacts): FileStats | null {
-  if (ff.stats === undefined) {
+/** Bounds from an Add: its partition values (exact) and its Delta per-file stats (PROTOCOL.md "Per-file Statistics"). */
+export class FileBounds implements BoundsSource {
+  private stats: FileStats | null | undefined; // undefined = not parsed yet
+  constructor(
+    readonly add: Add,
+    readonly ctx: PruningContext,
+  ) {}
+
+  get schema(): StructType {
+    return this.ctx.schema;
+  }
+
+  private parsed(): FileStats | null {
+    if (this.stats === undefined) {
+      try {
+        this.stats = parseStats(this.add.stats);
+      } catch {
+        this.stats = null; // malformed stats: no skipping
+      }
+    }
+    return this.stats;
+  }
+
+  numRecords(): number | null {
+    return this.parsed()?.numRecords ?? null;
+  }
+
+  isPartition(r: ResolvedColumn): boolean {
+    const ctx = this.ctx;
+    return r.path.length === 1 && ctx.partitionColumns.some((p) => p === r.path[0] || p.toLowerCase() === r.path[0]!.toLowerCase());
+  }
+
+  partitionKey(r: ResolvedColumn): { known: boolean; key: Key | null } {
+    const phys = physicalPath(this.ctx, r)[0]!;
+    const pv = this.add.partitionValues ?? {};
+    const raw = Object.prototype.hasOwnProperty.call(pv, phys) ? pv[phys] : Object.prototype.hasOwnProperty.call(pv, r.path[0]!) ? pv[r.path[0]!] : undefined;
+    if (raw === undefined) return { known: false, key: null };
     try {
-      ff.stats = parseStats(ff.add.stats);
+      return { known: true, key: parseNormalizedPartitionValue(raw, r.type, r.path[0]) as Key | null };
     } catch {
-      ff.stats = null; // malformed stats: no skipping
+      return { known: false, key: null };
     }
   }
-  return ff.stats;
+
+  column(r: ResolvedColumn, d: Domain): ColumnBounds | null {
+    const stats = this.parsed();
+    if (!stats) return null;
+    const phys = physicalPath(this.ctx, r);
+    const nullCountRaw = statAt(stats.nullCount, phys);
+    const nullCount = typeof nullCountRaw === 'number' || typeof nullCountRaw === 'bigint' ? Number(nullCountRaw) : null;
+    const b: ColumnBounds = { nullCount, exact: exactDomain(d) };
+    const min = statKey(statAt(stats.minValues, phys), d, -1);
+    const max = statKey(statAt(stats.maxValues, phys), d, 1);
+    if (min !== undefined) b.min = min;
+    if (max !== undefined) b.max = max;
+    return b;
+  }
 }
 
 function statAt(obj: { [k: string]: StatValue }, path: readonly string[]): StatValue | undefined {
@@ -172,32 +241,16 @@ function statKey(v: StatValue | undefined, d: Domain, side: -1 | 1): Key | undef
 }
 
 /** Domains where min == max == v proves every non-null value equals v (no truncation, exact values). */
-function exactDomain(d: Domain): boolean {
+export function exactDomain(d: Domain): boolean {
   return d.kind === 'int' || d.kind === 'long' || d.kind === 'decimal' || d.kind === 'date' || d.kind === 'boolean';
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Leaves
 
-function partitionKey(ff: FileFacts, r: ResolvedColumn): { known: boolean; key: Key | null } {
-  const phys = physicalPath(ff.ctx, r)[0]!;
-  const pv = ff.add.partitionValues ?? {};
-  const raw = Object.prototype.hasOwnProperty.call(pv, phys) ? pv[phys] : Object.prototype.hasOwnProperty.call(pv, r.path[0]!) ? pv[r.path[0]!] : undefined;
-  if (raw === undefined) return { known: false, key: null };
-  try {
-    return { known: true, key: parseNormalizedPartitionValue(raw, r.type, r.path[0]) as Key | null };
-  } catch {
-    return { known: false, key: null };
-  }
-}
-
-function isPartition(ctx: PruningContext, r: ResolvedColumn): boolean {
-  return r.path.length === 1 && ctx.partitionColumns.some((p) => p === r.path[0] || p.toLowerCase() === r.path[0]!.toLowerCase());
-}
-
-/** May some row of the file make `leaf` TRUE? */
-function leafMay(ff: FileFacts, leaf: Leaf): boolean {
-  const { schema } = ff.ctx;
+/** May some row of the set make `leaf` TRUE? */
+function leafMay(src: BoundsSource, leaf: Leaf): boolean {
+  const { schema } = src;
   if (leaf.kind === 'opaque') return true;
   // Normalize to column-vs-literal.
   let column: Expr;
@@ -213,7 +266,7 @@ function leafMay(ff: FileFacts, leaf: Leaf): boolean {
       op = flipOp(leaf.op);
       lits = [leaf.left];
     } else {
-      return colVsColMay(ff, leaf);
+      return colVsColMay(src, leaf);
     }
   } else {
     column = leaf.operand;
@@ -230,8 +283,8 @@ function leafMay(ff: FileFacts, leaf: Leaf): boolean {
   const name = r.path.join('.');
   const coerced: CoercedLiteral[] = lits.map((l) => coerceLiteral(l, r.type, name));
 
-  if (isPartition(ff.ctx, r)) {
-    const { known, key } = partitionKey(ff, r);
+  if (src.isPartition(r)) {
+    const { known, key } = src.partitionKey(r);
     if (!known) return true;
     if (leaf.kind === 'isNull') return (key === null) !== leaf.negated;
     if (leaf.kind === 'in') {
@@ -241,12 +294,10 @@ function leafMay(ff: FileFacts, leaf: Leaf): boolean {
     return compareWithLiteral(op!, key, coerced[0]!) === TRUE;
   }
 
-  const stats = statsOf(ff);
-  if (!stats) return true;
-  const phys = physicalPath(ff.ctx, r);
-  const nullCountRaw = statAt(stats.nullCount, phys);
-  const nullCount = typeof nullCountRaw === 'number' || typeof nullCountRaw === 'bigint' ? Number(nullCountRaw) : null;
-  const numRecords = stats.numRecords;
+  const bounds = src.column(r, d);
+  if (!bounds) return true;
+  const { nullCount, min, max } = bounds;
+  const numRecords = src.numRecords();
   // PROTOCOL.md "Per-file Statistics": nullCount == numRecords means all (valid) rows are null and nullCount == 0
   // means none are, also for wide bounds; other values carry no information for wide bounds (not used here).
   const allNull = nullCount !== null && numRecords !== null && nullCount === numRecords;
@@ -255,12 +306,10 @@ function leafMay(ff: FileFacts, leaf: Leaf): boolean {
     return !allNull;
   }
   if (allNull) return false; // comparisons / IN with a NULL value are never TRUE
-  const min = statKey(statAt(stats.minValues, phys), d, -1);
-  const max = statKey(statAt(stats.maxValues, phys), d, 1);
   const minLe = (k: Key) => min === undefined || compareKeys(min, k) <= 0;
   const maxGe = (k: Key) => max === undefined || compareKeys(max, k) >= 0;
   const single = (k: Key): boolean =>
-    exactDomain(d) && min !== undefined && max !== undefined && compareKeys(min, k) === 0 && compareKeys(max, k) === 0;
+    bounds.exact && min !== undefined && max !== undefined && compareKeys(min, k) === 0 && compareKeys(max, k) === 0;
 
   if (leaf.kind === 'in') {
     if (leaf.negated) {
@@ -304,34 +353,47 @@ function leafMay(ff: FileFacts, leaf: Leaf): boolean {
 }
 
 /** Column-vs-column: decided only when both are partition columns of the same domain. */
-function colVsColMay(ff: FileFacts, leaf: Extract<Leaf, { kind: 'cmp' }>): boolean {
+function colVsColMay(src: BoundsSource, leaf: Extract<Leaf, { kind: 'cmp' }>): boolean {
   if (leaf.left.kind !== 'column' || leaf.right.kind !== 'column') return true;
-  const a = resolveColumn(ff.ctx.schema, leaf.left.path);
-  const b = resolveColumn(ff.ctx.schema, leaf.right.path);
-  if (!a || !b || !isPartition(ff.ctx, a) || !isPartition(ff.ctx, b)) return true;
+  const a = resolveColumn(src.schema, leaf.left.path);
+  const b = resolveColumn(src.schema, leaf.right.path);
+  if (!a || !b || !src.isPartition(a) || !src.isPartition(b)) return true;
   const da = domainOf(a.type);
   const db = domainOf(b.type);
   if (!da || !db || JSON.stringify(da) !== JSON.stringify(db)) return true;
-  const ka = partitionKey(ff, a);
-  const kb = partitionKey(ff, b);
+  const ka = src.partitionKey(a);
+  const kb = src.partitionKey(b);
   if (!ka.known || !kb.known) return true;
   if (ka.key === null || kb.key === null) return false;
   return compareWithLiteral(leaf.op, ka.key, { kind: 'exact', key: kb.key }) === TRUE;
 }
 
-function may(ff: FileFacts, e: Nnf): boolean {
+function may(src: BoundsSource, e: Nnf): boolean {
   switch (e.kind) {
     case 'and':
-      return e.children.every((c) => may(ff, c));
+      return e.children.every((c) => may(src, c));
     case 'or':
-      return e.children.some((c) => may(ff, c));
+      return e.children.some((c) => may(src, c));
     default:
       try {
-        return leafMay(ff, e);
+        return leafMay(src, e);
       } catch {
         return true; // e.g. a literal incomparable with the column: let the exact filter report it
       }
   }
+}
+
+const nnfCache = new WeakMap<Expr, Nnf>();
+
+/**
+ * False only when no row of the set `src` describes can satisfy `expr` (SQL semantics: rows where it is NULL do
+ * not match), judged from its bounds. True when unsure.
+ */
+export function mayMatch(src: BoundsSource, expr: Expr): boolean {
+  if (src.numRecords() === 0) return false; // an empty set has no matching row
+  let nnf = nnfCache.get(expr);
+  if (!nnf) nnfCache.set(expr, (nnf = toNnf(expr, false)));
+  return may(src, nnf);
 }
 
 /**
@@ -339,8 +401,5 @@ function may(ff: FileFacts, e: Nnf): boolean {
  * judged from partition values (exact) and per-file stats (bounds). True when unsure.
  */
 export function fileMayMatch(add: Add, expr: Expr, ctx: PruningContext): boolean {
-  const ff: FileFacts = { add, ctx, stats: undefined };
-  const stats = statsOf(ff);
-  if (stats && stats.numRecords === 0) return false; // an empty file has no matching row
-  return may(ff, toNnf(expr, false));
+  return mayMatch(new FileBounds(add, ctx), expr);
 }

@@ -16,7 +16,10 @@ import type { DataType, StructField, StructType } from '../schema/types.js';
 import { buildData } from '../schema/vectors.js';
 import type { Value } from '../schema/access/get.js';
 import type { ObjectStore } from '../storage/store.js';
-import { schemaTree, type ParquetFooter, type ParquetSchemaNode } from '../storage/parquet.js';
+import { schemaTree, type ParquetFooter, type ParquetSchemaInfo, type ParquetSchemaNode, type ParquetStatistics } from '../storage/parquet.js';
+import type { Expr, ResolvedColumn } from '../expr/index.js';
+import { mayMatch, type PruningContext } from './pruning.js';
+import { RowGroupBounds, type RowGroupLeafResolver } from './row_group_bounds.js';
 import { openParquetSource, type ParquetSource } from '../storage/parquet_source.js';
 import { takeRows } from '../schema/access/take.js';
 
@@ -54,15 +57,18 @@ export interface DataFileRowGroup {
  * One data file opened for reading: its footer is read, its logical columns resolved to the file's columns.
  * `read` decodes chosen row groups and columns into logical Arrow data (casts, partition values, DV applied).
  */
-export class DataFile {
+export class DataFile implements RowGroupLeafResolver {
   readonly rowGroups: DataFileRowGroup[];
   /** The output fields, in output order. */
   readonly fields: StructField[];
+
+  private readonly leafIndex: Map<ParquetSchemaNode, number>;
 
   private constructor(
     readonly add: Add,
     readonly footer: ParquetFooter,
     private readonly source: ParquetSource,
+    private readonly tree: ParquetSchemaInfo,
     fields: StructField[],
     private readonly mode: ColumnMappingMode,
     /** File column (top-level name) of each data field; absent: the file lacks it (nulls). */
@@ -71,6 +77,7 @@ export class DataFile {
     private readonly deleted: Promise<DeletedRows> | null,
   ) {
     this.fields = fields;
+    this.leafIndex = new Map(tree.leaves.map((l, i) => [l, i]));
     let firstRow = 0;
     this.rowGroups = footer.rowGroups.map((rg, index) => {
       const g = { index, numRows: rg.numRows, firstRow };
@@ -97,26 +104,17 @@ export class DataFile {
     }
 
     // Resolve each data field to a top-level column of the file by the footer schema (field ids in id mode).
-    let columns: ParquetSchemaNode[];
+    let tree: ParquetSchemaInfo;
     try {
-      columns = schemaTree(footer, add.path).columns;
+      tree = schemaTree(footer, add.path);
     } catch (e) {
       throw asProtocolError(e, add.path);
     }
-    const candidates = columns.map(
-      (c) =>
-        new arrow.Field(
-          c.name,
-          new arrow.Null(),
-          true,
-          c.fieldId !== undefined ? new Map([[PARQUET_FIELD_ID_KEY, String(c.fieldId)]]) : undefined,
-        ),
-    );
     const fileColumn = new Map<StructField, string>();
     for (const f of fields) {
       if (partitionSet.has(f.name)) continue;
-      const i = matchField(candidates, f, mode);
-      if (i >= 0) fileColumn.set(f, columns[i]!.name);
+      const node = matchNode(tree.columns, f, mode);
+      if (node) fileColumn.set(f, node.name);
     }
 
     // Partition values are constant per file: parse once.
@@ -133,7 +131,34 @@ export class DataFile {
         }
       }
     }
-    return new DataFile(add, footer, source, fields, mode, fileColumn, partValues, deleted);
+    return new DataFile(add, footer, source, tree, fields, mode, fileColumn, partValues, deleted);
+  }
+
+  /** The leaf column chunk holding a (non-repeated, primitive) logical column, or null when the file lacks it. */
+  leafOf(r: ResolvedColumn): { node: ParquetSchemaNode; index: number } | null {
+    let nodes = this.tree.columns;
+    let node: ParquetSchemaNode | null = null;
+    for (const f of r.fields) {
+      node = matchNode(nodes, f, this.mode);
+      if (!node) return null;
+      nodes = node.children;
+    }
+    if (!node || node.children.length || node.maxRepetitionLevel > 0) return null;
+    const index = this.leafIndex.get(node);
+    return index === undefined ? null : { node, index };
+  }
+
+  statisticsOf(rowGroup: number, leafIndex: number): ParquetStatistics | undefined {
+    return this.footer.rowGroups[rowGroup]?.columns[leafIndex]?.statistics;
+  }
+
+  numRowsOf(rowGroup: number): number {
+    return this.footer.rowGroups[rowGroup]?.numRows ?? 0;
+  }
+
+  /** Row groups (file order) whose statistics do not rule out a row matching `filter` (pruning.ts decides). */
+  rowGroupsMayMatch(filter: Expr, ctx: PruningContext): number[] {
+    return this.rowGroups.filter((g) => mayMatch(new RowGroupBounds(this.add, ctx, this, g.index), filter)).map((g) => g.index);
   }
 
   /** The file column (top-level physical name) that holds output field `f`, or undefined (absent, or a partition column). */
@@ -142,11 +167,18 @@ export class DataFile {
   }
 
   /**
-   * Logical rows of the given row groups (file order) for the given output fields (default: all of `fields`,
-   * in that order), with the rows the deletion vector deletes dropped.
+   * Logical rows of the given row groups (file order) for the given output columns (names among `fields`;
+   * default: all of them, in order), with the rows the deletion vector deletes dropped.
    */
-  async read(rowGroups: number[], fields: StructField[] = this.fields): Promise<arrow.Table> {
+  async read(rowGroups: number[], columns?: string[]): Promise<arrow.Table> {
     const { add } = this;
+    const fields = columns
+      ? columns.map((c) => {
+          const f = this.fields.find((x) => x.name === c);
+          if (!f) throw new InvalidArgumentError(`data file ${add.path}: column '${c}' was not opened for reading`);
+          return f;
+        })
+      : this.fields;
     const groups = rowGroups.map((g) => {
       const rg = this.rowGroups[g];
       if (!rg) throw new InvalidArgumentError(`data file ${add.path}: no row group ${g} (the file has ${this.rowGroups.length})`);
@@ -241,6 +273,15 @@ export class DataFile {
     }
     return table;
   }
+}
+
+/** The node among `nodes` (a struct's children in the file) that holds Delta field `f` (field ids in id mode). */
+function matchNode(nodes: ParquetSchemaNode[], f: StructField, mode: ColumnMappingMode): ParquetSchemaNode | null {
+  const candidates = nodes.map(
+    (c) => new arrow.Field(c.name, new arrow.Null(), true, c.fieldId !== undefined ? new Map([[PARQUET_FIELD_ID_KEY, String(c.fieldId)]]) : undefined),
+  );
+  const i = matchField(candidates, f, mode);
+  return i >= 0 ? nodes[i]! : null;
 }
 
 /** Positions (in the concatenation of `groups`) of the rows the deletion vector keeps; DV indexes are file positions. */

@@ -1,13 +1,17 @@
-// Scan: the read of one snapshot: partition pruning + stats skipping over Add actions, then per-file reads with
-// exact row filtering and projection. Output is an async iterator of Arrow RecordBatches, toArrow() and toArray().
-import { RecordBatch, Table } from 'apache-arrow';
+// Scan: the read of one snapshot: partition pruning + stats skipping over Add actions, then row group by row group:
+// row groups skipped by their Parquet statistics, the predicate's columns decoded first and the other projected
+// columns only for row groups with matching rows, exact row filtering and projection. At most `concurrency` row
+// groups are in flight, so memory follows row groups, not files; `limit` stops reading early. Output is an async
+// iterator of Arrow RecordBatches, toArrow() and toArray().
+import { makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
 import type { Add } from '../log/actions.js';
 import type { Snapshot } from '../log/snapshot.js';
 import type { StructType } from '../schema/types.js';
 import { toArrowSchema } from '../schema/arrow.js';
 import { compilePredicate, parsePredicate, referencedColumnPaths, resolveColumn, type CompiledExpression, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
-import { readDataFile } from './read_file.js';
+import { DataFile } from './read_file.js';
+import { filterRows } from '../schema/access/take.js';
 import { tableToObjects } from './objects_out.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -18,10 +22,24 @@ export interface ScanOptions {
   filter?: Expr | string;
   /** Stop after this many rows. */
   limit?: number;
-  /** Files read at once (default 4). */
+  /** Row groups read at once (default 4). */
   concurrency?: number;
   /** Worker threads that decode Parquet (default the available cores; 0 or 1: decode on the calling thread). */
   threads?: number;
+}
+
+/** What a scan read (counted while it runs; complete once iteration ends). */
+export interface ScanMetrics {
+  /** Data files opened (after file skipping). */
+  files: number;
+  /** Row groups in the opened files. */
+  rowGroups: number;
+  /** Row groups skipped by their Parquet statistics (nothing decoded). */
+  rowGroupsSkipped: number;
+  /** Row groups whose predicate columns were decoded and had no matching row (other columns not decoded). */
+  rowGroupsFiltered: number;
+  /** Row groups whose projected columns were decoded. */
+  rowGroupsRead: number;
 }
 
 export class Scan implements AsyncIterable<RecordBatch> {
@@ -29,6 +47,9 @@ export class Scan implements AsyncIterable<RecordBatch> {
   private readonly predicate?: CompiledExpression;
   readonly columns: string[];
   private readonly readColumns: string[];
+  /** Top-level columns the predicate references (decoded first). */
+  private readonly predicateColumns: string[];
+  readonly metrics: ScanMetrics = { files: 0, rowGroups: 0, rowGroupsSkipped: 0, rowGroupsFiltered: 0, rowGroupsRead: 0 };
 
   constructor(
     readonly snapshot: Snapshot,
@@ -48,8 +69,11 @@ export class Scan implements AsyncIterable<RecordBatch> {
       this.predicate = compilePredicate(this.filter, schema);
     }
     const needed = new Set(this.columns);
-    if (this.filter) for (const p of referencedColumnPaths(this.filter)) needed.add(resolveColumn(schema, p)!.path[0]!);
+    const inPredicate = new Set<string>();
+    if (this.filter) for (const p of referencedColumnPaths(this.filter)) inPredicate.add(resolveColumn(schema, p)!.path[0]!);
+    for (const c of inPredicate) needed.add(c);
     this.readColumns = all.filter((c) => needed.has(c));
+    this.predicateColumns = all.filter((c) => inPredicate.has(c));
   }
 
   /** The active files that may hold matching rows (after partition pruning and stats skipping). */
@@ -71,36 +95,93 @@ export class Scan implements AsyncIterable<RecordBatch> {
     const files = this.files();
     const snap = this.snapshot;
     const concurrency = Math.max(1, this.options.concurrency ?? 4);
-    let remaining = this.options.limit ?? Infinity;
-    const read = (add: Add): Promise<Table> =>
-      readDataFile({
-        store: snap.store,
-        add,
-        config: snap.config,
-        columns: this.readColumns,
-        threads: this.options.threads,
-      });
-    // Keep up to `concurrency` files in flight, yield in file order.
-    const inflight: Promise<Table>[] = [];
-    let next = 0;
-    const fill = (): void => {
-      while (inflight.length < concurrency && next < files.length) {
-        const p = read(files[next++]);
-        p.catch(() => undefined); // observed when awaited below
-        inflight.push(p);
+    const limit = this.options.limit ?? Infinity;
+    let remaining = limit;
+    const m = this.metrics;
+    Object.assign(m, { files: 0, rowGroups: 0, rowGroupsSkipped: 0, rowGroupsFiltered: 0, rowGroupsRead: 0 });
+    const filter = this.filter;
+
+    // Files are opened (footer read) in order, a few ahead; each yields its row groups that may match.
+    const opening: Promise<DataFile>[] = [];
+    let nextFile = 0;
+    const openAhead = (): void => {
+      const ahead = Number.isFinite(limit) ? 1 : concurrency;
+      while (opening.length < ahead && nextFile < files.length) {
+        const p = DataFile.open({ store: snap.store, add: files[nextFile++]!, config: snap.config, columns: this.readColumns, threads: this.options.threads });
+        p.catch(() => undefined); // observed when awaited
+        opening.push(p);
       }
     };
-    fill();
-    while (inflight.length && remaining > 0) {
-      let t = await inflight.shift()!;
-      fill();
-      if (this.predicate) t = this.predicate.filter(t);
-      if (t.numRows === 0) continue;
-      t = t.select(this.columns);
-      if (t.numRows > remaining) t = t.slice(0, remaining);
-      remaining -= t.numRows;
-      for (const b of t.batches) if (b.numRows) yield b;
+    const units = async function* (this: Scan): AsyncGenerator<{ rows: number; read: () => Promise<Table | null> }> {
+      openAhead();
+      while (opening.length) {
+        const file = await opening.shift()!;
+        openAhead();
+        m.files++;
+        m.rowGroups += file.rowGroups.length;
+        const groups = filter ? file.rowGroupsMayMatch(filter, snap.config) : file.rowGroups.map((g) => g.index);
+        m.rowGroupsSkipped += file.rowGroups.length - groups.length;
+        for (const g of groups) yield { rows: file.numRowsOf(g), read: () => this.readRowGroup(file, g) };
+      }
+    }.call(this);
+
+    // Up to `concurrency` row groups in flight, yielded in file order. Without a filter, no more rows are
+    // requested than the limit still needs.
+    const inflight: Array<{ rows: number; result: Promise<Table | null> }> = [];
+    let exhausted = false;
+    const fill = async (): Promise<void> => {
+      while (!exhausted && inflight.length < concurrency) {
+        if (!this.predicate && inflight.reduce((n, u) => n + u.rows, 0) >= remaining) return;
+        const next = await units.next();
+        if (next.done) {
+          exhausted = true;
+          return;
+        }
+        const result = next.value.read();
+        result.catch(() => undefined); // observed when awaited below
+        inflight.push({ rows: next.value.rows, result });
+      }
+    };
+    try {
+      await fill();
+      while (inflight.length && remaining > 0) {
+        let t = await inflight.shift()!.result;
+        if (t && t.numRows > 0) {
+          if (t.numRows > remaining) t = t.slice(0, remaining);
+          remaining -= t.numRows;
+        }
+        if (remaining > 0) await fill();
+        if (t) for (const b of t.batches) if (b.numRows) yield b;
+      }
+    } finally {
+      await units.return(undefined);
     }
+  }
+
+  /**
+   * One row group of `file` as output rows: with a predicate, its columns are decoded and evaluated first, and
+   * the other output columns are decoded only when some row matches. Null when no row matches.
+   */
+  private async readRowGroup(file: DataFile, g: number): Promise<Table | null> {
+    const m = this.metrics;
+    if (!this.predicate) {
+      m.rowGroupsRead++;
+      return file.read([g], this.columns);
+    }
+    const first = await file.read([g], this.predicateColumns);
+    const mask = this.predicate.mask(first);
+    let matches = 0;
+    for (let i = 0; i < mask.length; i++) matches += mask[i]!;
+    if (matches === 0) {
+      m.rowGroupsFiltered++;
+      return null;
+    }
+    m.rowGroupsRead++;
+    const have = new Set(this.predicateColumns);
+    const rest = this.columns.filter((c) => !have.has(c));
+    const second = rest.length ? await file.read([g], rest) : null;
+    const all = second ? zipColumns([first, second], this.columns) : selectColumns(first, this.columns);
+    return matches === mask.length ? all : filterRows(all, mask);
   }
 
   async toArrow(): Promise<Table> {
@@ -114,4 +195,45 @@ export class Scan implements AsyncIterable<RecordBatch> {
   async toArray(): Promise<Record<string, unknown>[]> {
     return tableToObjects(await this.toArrow(), this.outputSchema());
   }
+}
+
+/** The named columns of `t`, in that order (schema fields kept). */
+function selectColumns(t: Table, names: string[]): Table {
+  return zipColumns([t], names);
+}
+
+/**
+ * A table of the named columns taken from `tables` (same row count, any batch boundaries), in that order: batches
+ * are cut where any input's batch ends, so every output batch references slices of the inputs (no copies).
+ */
+function zipColumns(tables: Table[], names: string[]): Table {
+  const where = names.map((n) => {
+    const t = tables.find((x) => x.schema.fields.some((f) => f.name === n))!;
+    return { t, i: t.schema.fields.findIndex((f) => f.name === n) };
+  });
+  const schema = new Schema(where.map(({ t, i }) => t.schema.fields[i]!));
+  const n = tables[0]!.numRows;
+  const cuts = new Set<number>([n]);
+  for (const t of tables) {
+    let at = 0;
+    for (const b of t.batches) cuts.add((at += b.numRows));
+  }
+  const ends = [...cuts].sort((a, b) => a - b);
+  const sliceAt = (t: Table, i: number, start: number, end: number): Data => {
+    let at = 0;
+    for (const b of t.batches) {
+      if (start < at + b.numRows) return b.data.children[i]!.slice(start - at, end - start);
+      at += b.numRows;
+    }
+    throw new Error('zipColumns: row out of range');
+  };
+  const batches: RecordBatch[] = [];
+  let start = 0;
+  for (const end of ends) {
+    if (end <= start) continue;
+    const children = where.map(({ t, i }) => sliceAt(t, i, start, end));
+    batches.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: end - start, nullCount: 0, children })));
+    start = end;
+  }
+  return batches.length ? new Table(schema, batches) : new Table(schema);
 }

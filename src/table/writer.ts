@@ -17,7 +17,7 @@ import { ENGINE_INFO } from '../version.js';
 export interface DataFileOptions {
   /** Approximate target size of each data file in bytes (default: delta.targetFileSize or 128 MiB). */
   targetFileSize?: number;
-  /** Maximum rows per Parquet row group (default 1,048,576). */
+  /** Maximum rows per Parquet row group (default DEFAULT_ROW_GROUP_ROWS). */
   rowGroupSize?: number;
   compression?: 'snappy' | 'zstd';
   /**
@@ -39,6 +39,9 @@ export interface WriteContext {
   filePrefix?: string;
 }
 const WRITE_CONCURRENCY = 4;
+
+/** Rows per Parquet row group when the caller does not say (the README's read-path section says why). */
+export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
 
 /** Write `data` (columns of the table schema, in order, canonical Arrow types) as data files. */
 export async function writeDataFiles(
@@ -82,7 +85,7 @@ async function writeOneFile(
   const compression: ParquetCompression = options.compression ?? 'snappy';
   const encoding = encodeParquet(rows, {
     compression,
-    rowGroupSize: options.rowGroupSize ?? 1024 * 1024,
+    rowGroupSize: options.rowGroupSize ?? DEFAULT_ROW_GROUP_ROWS,
     createdBy: ENGINE_INFO,
     threads: options.threads,
   });
