@@ -13,7 +13,8 @@ import { compileNode, errorAt } from './compile.js';
 import { FALSE, NULL, TRUE } from './literal_keys.js';
 import type { Compiled, Input, Scope } from './compiled.js';
 import { parseExpression, parsePredicate } from './parse.js';
-import type { Relation, ResolvedRef } from './resolve.js';
+import { type Relation, type ResolvedRef, resolveRef } from './resolve.js';
+import { toArrowType } from '../schema/arrow.js';
 import { typeName, type SqlType } from './types.js';
 import { type Vec, vectorOf, vectorToData, vectorValues } from './vectors.js';
 
@@ -80,12 +81,33 @@ export class CompiledExpression {
     if (typeof t === 'string' && (t === 'void' || t === 'interval')) {
       throw new ExpressionError(`an expression of type ${typeName(t)} cannot be stored as a column: ${this.expr.kind}`);
     }
+    const same = this.sameColumn(data);
+    if (same) return same;
     const v = this.evaluate(data);
     if (!Array.isArray(v)) {
       const d = vectorToData(v, t as DataType);
       if (d) return d;
     }
     return buildData(Array.isArray(v) ? v : vectorValues(v, t), t as DataType);
+  }
+
+  /**
+   * A plain top-level column of a primitive type whose input is one chunk already in its canonical Arrow type: that
+   * chunk itself (no copy); null otherwise.
+   */
+  private sameColumn(data: (arrow.Table | arrow.RecordBatch)[]): arrow.Data | null {
+    const t = this.type;
+    if (this.expr.kind !== 'column' || typeof t !== 'string' || t === 'void' || t === 'interval') return null;
+    if (data.length !== this.scope.relations.length) return null;
+    const ref = resolveRef(this.scope.relations, this.expr.path);
+    if (!ref || ref.path.length !== 1) return null;
+    if (data.some((x) => x.numRows !== data[0]!.numRows)) return null;
+    const d = data[ref.relation]!;
+    const batches = d instanceof arrow.Table ? d.batches : [d];
+    if (batches.length !== 1) return null;
+    const idx = findChild(batches[0]!.schema.fields, ref.path[0]!);
+    const child = idx < 0 ? undefined : batches[0]!.data.children[idx];
+    return child && String(child.type) === String(toArrowType(t as DataType)) ? child : null;
   }
 
   /** Keep-mask of a predicate: 1 where TRUE, 0 where FALSE or NULL (SQL WHERE semantics). */

@@ -202,7 +202,14 @@ export function arithVec(op: ArithOp, a: NumVec | number, b: NumVec | number, mo
         for (let i = 0; i < n; i++) out[i] = x[i]! / b;
         break;
       case '%':
-        for (let i = 0; i < n; i++) out[i] = x[i]! % b;
+        if ((b | 0) === b) {
+          // Integers in int32 range: the same JS result through V8's integer modulo (fmod is several times slower);
+          // 0 keeps its sign through fmod (-0 % b is -0).
+          for (let i = 0; i < n; i++) {
+            const v = x[i]!;
+            out[i] = (v | 0) === v && v !== 0 ? (v | 0) % b : v % b;
+          }
+        } else for (let i = 0; i < n; i++) out[i] = x[i]! % b;
         break;
     }
   } else {

@@ -6,6 +6,7 @@ import { DeltaTable, compileExpression, type StructType } from '../../src/index.
 import { filterBatch, parsePredicate } from '../../src/expr/index.js';
 import { objectsToArrow } from '../../src/schema/objects.js';
 import { readValues } from '../../src/schema/access/get.js';
+import type { DataType } from '../../src/schema/types.js';
 import { takeRows } from '../../src/schema/access/take.js';
 import { collectStats } from '../../src/table/stats.js';
 import { tableToObjects } from '../../src/table/objects_out.js';
@@ -147,6 +148,20 @@ describe('sliced and multi-chunk Arrow input', () => {
       for (const [from, to] of ranges) {
         const want = c.values(fresh(from, to));
         for (const [shape, t] of shapes(from, to)) expect(c.values(t), `${shape} ${from}..${to}: ${e}`).toEqual(want);
+      }
+    }
+  });
+
+  it('toArrow (plain columns as they are, vectors, values) reads back the unsliced values', () => {
+    for (const e of [...EXPRESSIONS, 'id', 's', 'l', 'bin', 'dec', 'bool', 'dt', 'ts', 'f']) {
+      const c = compileExpression(e, schema);
+      if (typeof c.type !== 'string') continue;
+      for (const [from, to] of ranges) {
+        const want = c.values(fresh(from, to));
+        for (const [shape, t] of shapes(from, to)) {
+          const got = readValues(c.toArrow(t), c.type as DataType, { loss: 'truncate', path: e });
+          expect(got, `${shape} ${from}..${to}: ${e}`).toEqual(want);
+        }
       }
     }
   });
