@@ -1,7 +1,8 @@
 // DML benchmark (issue 13): DELETE 1% of rows by predicate and MERGE a source with 50% matches, deletion vectors vs
 // copy-on-write, in the same run. Each operation runs in a child process of its own on a copy of a freshly written
 // table, which prints its wall time and its peak RSS (process.resourceUsage().maxRSS: the whole process, Parquet
-// worker threads and the 10%-sized source table included), after a warm-up scan of four files.
+// worker threads and the 10%-sized source table included), after the same operation on a small table (warm-up);
+// the median time of DELTATS_BENCH_DML_REPEAT runs (default 3 up to 2M rows, else 1), the largest peak RSS.
 // Size: `npm run bench -- dml 10000000` or DELTATS_BENCH_DML_ROWS target rows (default 1,000,000; the issue's figure is
 // 10,000,000), source = 10% of it, half matching existing ids (spread over the first half of the files), half new.
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,8 @@ import { DeltaTable, type StructType } from '../src/index.js';
 
 const ROWS = Number((process.argv[2] === 'dml' ? process.argv[3] : undefined) ?? process.env.DELTATS_BENCH_DML_ROWS ?? 1_000_000);
 const PER_FILE = 100_000;
+/** Runs of each operation (fresh copies, fresh processes); the median is reported. Default 3 up to 2M rows, else 1. */
+const REPEAT = Number(process.env.DELTATS_BENCH_DML_REPEAT ?? (ROWS <= 2_000_000 ? 3 : 1));
 
 const schema: StructType = {
   type: 'struct',
@@ -42,25 +45,28 @@ async function table(dir: string, dv: boolean, n: number): Promise<void> {
   }
 }
 
-/** The measured operation, in this (child) process: prints `{ ms, peakMb }`. */
-async function child(op: 'delete' | 'merge', dir: string, n: number): Promise<void> {
-  const t = await DeltaTable.open(dir);
-  let run: () => Promise<unknown>;
-  if (op === 'delete') run = () => t.delete('id % 100 = 0');
-  else {
-    const k = Math.floor(n / 10);
-    const ids = BigInt64Array.from({ length: k }, (_, i) => (i % 2 === 0 ? BigInt(i * 5) : BigInt(n + i)));
-    const source = rows(ids);
-    run = () =>
-      t.merge(source, { on: 't.id = s.id', targetAlias: 't', sourceAlias: 's' }).whenMatchedUpdate({ set: { temp: 's.temp + 1' } }).whenNotMatchedInsertAll().execute();
-  }
-  // Warm-up (not measured), as a long-running process would be: a scan of four files starts both Parquet worker
-  // threads and runs the read path and the predicate's kernels once.
-  await t.scan({ filter: `id < ${4 * PER_FILE} AND id % 100 = 0` }).toArrow();
+/** The operation on the table at `dir` of `n` rows. */
+function operation(op: 'delete' | 'merge', t: DeltaTable, n: number): () => Promise<unknown> {
+  if (op === 'delete') return () => t.delete('id % 100 = 0');
+  const k = Math.floor(n / 10);
+  const ids = BigInt64Array.from({ length: k }, (_, i) => (i % 2 === 0 ? BigInt(i * 5) : BigInt(n + i)));
+  const source = rows(ids);
+  return () =>
+    t.merge(source, { on: 't.id = s.id', targetAlias: 't', sourceAlias: 's' }).whenMatchedUpdate({ set: { temp: 's.temp + 1' } }).whenNotMatchedInsertAll().execute();
+}
+
+/**
+ * The measured operation, in this (child) process: prints `{ ms, peakMb }`. First (not measured) the same operation
+ * on a small table of two files (`warm`), as a long-running process would have run it before: the Parquet worker
+ * threads are started and the code paths compiled.
+ */
+async function child(op: 'delete' | 'merge', dir: string, n: number, warm: string): Promise<void> {
+  await operation(op, await DeltaTable.open(warm), 2 * PER_FILE)();
+  const run = operation(op, await DeltaTable.open(dir), n);
   const t0 = performance.now();
-  await run();
+  const res = (await run()) as { metrics: { scanTimeMs: number; rewriteTimeMs: number } };
   const ms = performance.now() - t0;
-  console.log(JSON.stringify({ ms, peakMb: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ ms, peakMb: process.resourceUsage().maxRSS / 1024, scanMs: res.metrics.scanTimeMs, rewriteMs: res.metrics.rewriteTimeMs }));
 }
 
 export async function run(): Promise<void> {
@@ -69,21 +75,33 @@ export async function run(): Promise<void> {
   try {
     const results: Record<string, { ms: number; peakMb: number }> = {};
     const setup0 = performance.now();
-    for (const mode of ['cow', 'dv']) await table(join(dir, `base-${mode}`), mode === 'dv', ROWS);
+    for (const mode of ['cow', 'dv']) {
+      await table(join(dir, `base-${mode}`), mode === 'dv', ROWS);
+      await table(join(dir, `warm-${mode}`), mode === 'dv', 2 * PER_FILE);
+    }
     const setupMs = performance.now() - setup0;
     for (const op of ['delete', 'merge'] as const) {
       for (const mode of ['cow', 'dv']) {
-        const copy = join(dir, `${op}-${mode}`);
-        cpSync(join(dir, `base-${mode}`), copy, { recursive: true });
-        const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', op, copy, String(ROWS)], { encoding: 'utf8' });
-        results[`${op}-${mode}`] = JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number; peakMb: number };
-        rmSync(copy, { recursive: true, force: true });
+        const runs: { ms: number; peakMb: number }[] = [];
+        for (let r = 0; r < REPEAT; r++) {
+          const copy = join(dir, `${op}-${mode}`);
+          const warm = join(dir, `${op}-${mode}-warm`);
+          cpSync(join(dir, `base-${mode}`), copy, { recursive: true });
+          cpSync(join(dir, `warm-${mode}`), warm, { recursive: true });
+          const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', op, copy, String(ROWS), warm], { encoding: 'utf8' });
+          runs.push(JSON.parse(out.trim().split('\n').at(-1)!) as { ms: number; peakMb: number });
+          rmSync(copy, { recursive: true, force: true });
+          rmSync(warm, { recursive: true, force: true });
+        }
+        const mid = Math.floor(runs.length / 2);
+        results[`${op}-${mode}`] = { ms: runs.map((x) => x.ms).sort((a, b) => a - b)[mid]!, peakMb: Math.max(...runs.map((x) => x.peakMb)) };
       }
     }
     const line = (k: string) => `${k.padEnd(12)} ${results[k]!.ms.toFixed(0).padStart(8)} ms   peak RSS ${results[k]!.peakMb.toFixed(0).padStart(6)} MB`;
     console.log(
       `DML on ${ROWS.toLocaleString('en')} rows (${Math.ceil(ROWS / PER_FILE)} files), source ${Math.floor(ROWS / 10).toLocaleString('en')} rows (50% matches); ` +
-        `tables written in ${(setupMs / 1000).toFixed(0)} s; each operation in a process of its own`,
+        `tables written in ${(setupMs / 1000).toFixed(0)} s; each operation in a process of its own, after a warm-up; ` +
+        `median of ${REPEAT} run(s), peak RSS the largest`,
     );
     for (const k of ['delete-cow', 'delete-dv', 'merge-cow', 'merge-dv']) console.log(line(k));
     console.log(`delete 1%: copy-on-write / deletion vectors = ${(results['delete-cow']!.ms / results['delete-dv']!.ms).toFixed(2)}x`);
@@ -95,5 +113,5 @@ export async function run(): Promise<void> {
 
 if (process.argv.includes('--child')) {
   const i = process.argv.indexOf('--child');
-  await child(process.argv[i + 1] as 'delete' | 'merge', process.argv[i + 2]!, Number(process.argv[i + 3]));
+  await child(process.argv[i + 1] as 'delete' | 'merge', process.argv[i + 2]!, Number(process.argv[i + 3]), process.argv[i + 4]!);
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();
