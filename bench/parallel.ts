@@ -115,14 +115,15 @@ async function appendBench(root: string): Promise<void> {
 async function phase(name: string, dir: string, rows: number): Promise<Record<string, number>> {
   const t0 = performance.now();
   let out: Record<string, number> = {};
-  if (name === 'append') {
+  if (name.startsWith('append')) {
     const table = await DeltaTable.create(dir, { schema: benchSchema });
-    const res = await table.append(generate(rows, 64 * 1024));
+    const res = await table.append(generate(rows, 64 * 1024), { threads: name === 'append-main-thread' ? 0 : undefined });
     out = { files: res.addedFiles.length };
   } else {
     let n = 0;
     let batches = 0;
-    for await (const b of (await DeltaTable.open(dir)).scan()) {
+    const threads = name === 'scan-main-thread' ? 0 : undefined;
+    for await (const b of (await DeltaTable.open(dir)).scan({ threads })) {
       n += b.numRows;
       batches++;
     }
@@ -147,10 +148,17 @@ async function hugeBench(root: string): Promise<void> {
   console.log(`\n== streamed append of ${HUGE.toLocaleString()} rows from a generator, then full scans (each in its own process), load ${load()}`);
   const line = (what: string, r: Record<string, number>): void =>
     console.log(`  ${what.padEnd(36)} ${(r.ms! / 1000).toFixed(1).padStart(7)} s  ${(r.rowsPerSec! / 1e6).toFixed(2)} M rows/s  peak RSS ${r.maxRssMb!.toFixed(0)} MB${r.files ? `  ${r.files} files` : ''}`);
-  for (const rows of [BASE, HUGE]) {
+  for (const rows of [BASE, HUGE].filter((r) => r > 0)) {
     const dir = join(root, `t${rows}`);
     line(`append ${rows.toLocaleString()} rows`, await inChild('append', dir, rows));
     line(`scan ${rows.toLocaleString()} rows batch by batch`, await inChild('scan', dir, rows));
+    // The same scan decoding on the main thread: what the worker pool adds to the peak.
+    if (rows === BASE) {
+      line(`  same, threads 0 (no workers)`, await inChild('scan-main-thread', dir, rows));
+      const again = join(root, 'again');
+      line(`  append again, threads 0 (no workers)`, await inChild('append-main-thread', again, rows));
+      rmSync(again, { recursive: true, force: true });
+    }
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`  load after: ${load()}`);

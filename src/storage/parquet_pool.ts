@@ -1,7 +1,8 @@
 // A pool of worker threads (node:worker_threads) that decode and encode Parquet with parquet-wasm off the main
 // thread. Buffers move by transfer, not copy. Workers start lazily, hold the process open only while they have a
 // task, and one that dies fails its task with ParquetWorkerError and is replaced by a fresh one on the next task.
-// WASM memory never shrinks: a worker whose memory grew past `recycleAbove` is replaced after its task.
+// WASM memory never shrinks: a worker idle for `idleMs` stops (its memory goes back; the next task starts a fresh
+// one), and one whose memory grew past `recycleAbove` is replaced after its task.
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -31,6 +32,7 @@ interface Slot {
   worker: Worker;
   current: Pending | null;
   dead: boolean;
+  idle?: NodeJS.Timeout;
 }
 
 /** Worker threads a pool gets when none is given: the cores Node may use. */
@@ -61,8 +63,10 @@ export class ParquetWorkerPool {
 
   constructor(
     readonly size: number,
-    /** Replace a worker whose WASM memory grew past this many bytes (default 512 MiB). */
-    readonly recycleAbove = 512 * 1024 * 1024,
+    /** Replace a worker whose WASM memory grew past this many bytes (default 1 GiB). */
+    readonly recycleAbove = 1024 * 1024 * 1024,
+    /** Stop a worker idle this long (ms), returning its WASM memory (default 2 s). */
+    readonly idleMs = 2000,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new InvalidArgumentError(`a Parquet worker pool needs at least one thread, got ${size}`);
   }
@@ -116,6 +120,7 @@ export class ParquetWorkerPool {
         slot = this.spawn();
       }
       const p = this.queue.shift()!;
+      clearTimeout(slot.idle);
       slot.current = p;
       slot.worker.ref(); // a task in flight keeps the process alive until it settles
       slot.worker.postMessage(p.task, p.transfer);
@@ -137,6 +142,10 @@ export class ParquetWorkerPool {
       else p.reject(new Error(reply.message));
       if ((!reply.ok && reply.fatal) || (reply.ok && reply.memory > this.recycleAbove)) this.retire(slot, null);
       this.dispatch();
+      if (!slot.current && !slot.dead) {
+        slot.idle = setTimeout(() => !slot.current && this.retire(slot, null), this.idleMs);
+        slot.idle.unref();
+      }
     });
     worker.on('error', (e) => this.retire(slot, e));
     worker.on('exit', (code) => this.retire(slot, new Error(`exit code ${code}`)));
@@ -147,6 +156,7 @@ export class ParquetWorkerPool {
   private retire(slot: Slot, cause: Error | null): void {
     if (slot.dead) return;
     slot.dead = true;
+    clearTimeout(slot.idle);
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     const p = slot.current;

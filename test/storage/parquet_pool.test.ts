@@ -117,6 +117,17 @@ describe('Parquet worker pool', () => {
     expect(roomy.started).toBe(1);
   });
 
+  it('an idle worker stops after idleMs (its WASM memory goes back); the next task starts a fresh one', async () => {
+    const pool = new ParquetWorkerPool(1, undefined, 200);
+    pools.push(pool);
+    await pool.decode({ bytes }, {});
+    expect(pool.threads).toBe(1);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(pool.threads).toBe(0);
+    expect(tableFromIPC(await pool.decode({ bytes }, {})).numRows).toBe(5000);
+    expect(pool.started).toBe(2);
+  });
+
   it('encodeParquet keeps the typed error for data parquet-wasm refuses', async () => {
     // Arrow JS accepts invalid UTF-8 in a string column; Parquet (arrow-rs) refuses it.
     const bad = makeData({ type: new Utf8(), length: 1, nullCount: 0, valueOffsets: new Int32Array([0, 2]), data: new Uint8Array([0xff, 0xfe]) });
