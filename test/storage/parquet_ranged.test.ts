@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tableFromArrays, type Table } from 'apache-arrow';
+import { tableFromArrays, tableFromJSON, type Table } from 'apache-arrow';
 import { ProtocolError, StorageError } from '../../src/errors.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { readParquet, writeParquet } from '../../src/storage/parquet.js';
@@ -69,6 +69,21 @@ describe('ranged Parquet reads', () => {
     const whole = writeFile('sample.parquet', sample, 2_000);
     for (const rowGroups of [[0], [3], [9], [2, 7], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], []]) {
       for (const columns of [undefined, ['id'], ['s'], ['x', 'k'], ['s', 'id']]) await expectSame('sample.parquet', whole, rowGroups, columns);
+    }
+  });
+
+  it('reads nested columns (several leaves per top-level column) of selected row groups', async () => {
+    const nested = tableFromJSON(
+      Array.from({ length: 3_000 }, (_, i) => ({
+        id: i,
+        n: { p: i * 2, q: i % 3 === 0 ? null : `q${i}` },
+        l: i % 5 === 0 ? [i] : [i, i + 1, i + 2],
+        z: `z${i}`,
+      })),
+    );
+    const whole = writeFile('nested.parquet', nested, 500);
+    for (const rowGroups of [[1], [0, 5], [2, 3, 4]]) {
+      for (const columns of [['n'], ['l', 'z'], ['n', 'id'], undefined]) await expectSame('nested.parquet', whole, rowGroups, columns);
     }
   });
 
