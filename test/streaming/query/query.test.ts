@@ -1,7 +1,7 @@
 // The query builder's contract beyond window results: bad input refused before anything runs, stateless queries,
 // exact aggregates (overflow), running aggregates, late-arrival 'adjust', state eviction, sliced multi-chunk input.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import {
@@ -13,6 +13,7 @@ import {
   avg,
   col,
   count,
+  countDistinct,
   hoppingWindow,
   sessionWindow,
   max,
@@ -25,7 +26,7 @@ import { objectsToArrow } from '../../../src/schema/objects.js';
 import { StreamCheckpoint } from '../../../src/streaming/checkpoint.js';
 import { SNAPSHOT_EVERY, StreamingAggregation, mergeVersions } from '../../../src/streaming/query/aggregation.js';
 import { compilePipeline } from '../../../src/streaming/query/stages.js';
-import { StateStore } from '../../../src/streaming/query/state_store.js';
+import { StateStore, encodeState } from '../../../src/streaming/query/state_store.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
 import { appendResult, makeEvents, survivors, windows as modelWindows } from './model.js';
 import { bronze, eventSchema, sinkRows, sortRows } from './helpers.js';
@@ -170,6 +171,39 @@ describe('queries', () => {
       .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StreamCheckpointError);
     expect((e as Error).message).toMatch(/written by a different query/);
+  });
+
+  it('resumes from a checkpoint whose state is one full file per batch (state/<id>, as earlier versions wrote it)', async () => {
+    const src = await bronze();
+    const batches = makeEvents(17, 6, 120, 700);
+    const run = (out: string, ckpt: string) =>
+      src.table
+        .stream({ startingVersion: 0, maxFilesPerTrigger: 1 })
+        .withWatermark('ts', '3 seconds')
+        .groupBy(tumblingWindow('ts', '2 seconds'), 'sensor')
+        .agg({ n: count(), s: sum('temp'), d: countDistinct('temp') })
+        .writeTo(out, { checkpointLocation: ckpt, trigger: { availableNow: true } });
+    for (const b of batches.slice(0, 3)) await src.add(b);
+    const out = tempDir('silver-');
+    const ckpt = tempDir('ckpt-');
+    const first = await run(out, ckpt);
+    // Rewrite the state as the old layout: the live state of the last batch in `state/<id>`, nothing else.
+    const dir = path.join(ckpt, 'state');
+    const state = mergeVersions(await new StateStore(await StreamCheckpoint.open(ckpt)).load(first.lastBatchId));
+    expect(state.groups.length).toBeGreaterThan(0);
+    for (const f of readdirSync(dir)) rmSync(path.join(dir, f));
+    writeFileSync(path.join(dir, String(first.lastBatchId)), encodeState(state));
+    for (const b of batches.slice(3)) await src.add(b);
+    const second = await run(out, ckpt);
+    // The same sink as one uninterrupted run over all the data.
+    const whole = tempDir('silver-');
+    await run(whole, tempDir('ckpt-'));
+    expect(await sinkRows(out)).toEqual(await sinkRows(whole));
+    expect((await sinkRows(whole)).length).toBeGreaterThan(10);
+    // The old file stays the base of the deltas written after it until the next snapshot.
+    const L = first.lastBatchId;
+    expect(second.lastBatchId).toBeLessThan(SNAPSHOT_EVERY);
+    expect(readdirSync(dir).sort((a, b) => parseInt(a) - parseInt(b))).toEqual([String(L), ...Array.from({ length: second.lastBatchId - L }, (_, i) => `${L + 1 + i}.delta`)]);
   });
 
   it("lateArrivalPolicy 'adjust' counts late rows at the watermark", async () => {
