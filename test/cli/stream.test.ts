@@ -12,19 +12,24 @@ afterAll(cleanupTempDirs);
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
+/** An empty bronze table of sensor readings (ts, sensor, temp) in `dir`/bronze. */
+function sensorTable(dir: string): Promise<DeltaTable> {
+  return DeltaTable.create(join(dir, 'bronze'), {
+    schema: {
+      type: 'struct',
+      fields: [
+        { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
+        { name: 'sensor', type: 'string', nullable: true, metadata: {} },
+        { name: 'temp', type: 'double', nullable: true, metadata: {} },
+      ],
+    },
+  });
+}
+
 describe('deltats stream', () => {
   it('runs a JSON job (watermark, where, withColumn, tumbling window) and reports progress as JSON lines', async () => {
     const dir = tempDir('deltats-stream-');
-    const bronze = await DeltaTable.create(join(dir, 'bronze'), {
-      schema: {
-        type: 'struct',
-        fields: [
-          { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
-          { name: 'sensor', type: 'string', nullable: true, metadata: {} },
-          { name: 'temp', type: 'double', nullable: true, metadata: {} },
-        ],
-      },
-    });
+    const bronze = await sensorTable(dir);
     // Two minutes of readings, one commit each, then a reading that moves the watermark past both.
     await bronze.append(Array.from({ length: 6 }, (_, i) => ({ ts: T0 + i * 10_000, sensor: i % 2 ? 'a' : 'b', temp: i })));
     await bronze.append(Array.from({ length: 6 }, (_, i) => ({ ts: T0 + 60_000 + i * 10_000, sensor: 'a', temp: i === 0 ? -99 : 10 + i })));
@@ -61,16 +66,7 @@ describe('deltats stream', () => {
 
   it('runs a TypeScript job module (default export: a function returning the query) and a JS one (a JSON-style job)', async () => {
     const dir = tempDir('deltats-stream-');
-    const bronze = await DeltaTable.create(join(dir, 'bronze'), {
-      schema: {
-        type: 'struct',
-        fields: [
-          { name: 'ts', type: 'timestamp', nullable: true, metadata: {} },
-          { name: 'sensor', type: 'string', nullable: true, metadata: {} },
-          { name: 'temp', type: 'double', nullable: true, metadata: {} },
-        ],
-      },
-    });
+    const bronze = await sensorTable(dir);
     await bronze.append(Array.from({ length: 6 }, (_, i) => ({ ts: T0 + i * 10_000, sensor: i % 2 ? 'a' : 'b', temp: i })));
     await bronze.append([{ ts: T0 + 200_000, sensor: 'a', temp: 1 }]);
     const api = pathToFileURL(join(REPO, 'src', 'index.ts')).href;
