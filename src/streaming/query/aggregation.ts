@@ -243,8 +243,7 @@ export class StreamingAggregation implements StatefulStage {
       if (dropLate && x < wm) {
         if (this.lateArrivalPolicy === 'drop') {
           dropped++;
-          t[r] = NaN;
-          if (!w) t[r] = -Infinity;
+          t[r] = w ? NaN : -Infinity; // a running aggregate's rows without an event time count (0): mark drops apart
         } else t[r] = wm; // Stream Analytics' 'adjust': a late event counts at the watermark
       }
     }
