@@ -396,6 +396,8 @@ export class StreamingAggregation implements StatefulStage {
         }
         if (!isClosed) open.push(s);
       }
+      // A key that lost some sessions changed: its delta must record the shorter list (else a restart re-emits them).
+      if (open.length && open.length !== sk.sessions.length) changedSessions.add(k);
       if (open.length) sk.sessions = open;
       else {
         this.sessions.delete(k);

@@ -69,6 +69,14 @@ describe('windowed aggregation equals the batch model', () => {
       expect(dropped).toBe(survivors(batches, q, true).dropped);
       expect(progress.at(-1)!.watermark).toMatch(/^2026-01-01T/);
 
+      // Restarted after every batch (state rebuilt from the snapshot and deltas each time): the same sink.
+      const restartSink = tempDir('silver-');
+      const restartCkpt = tempDir('ckpt-');
+      let runs = 0;
+      while ((await query(src.table, c.spec).writeTo(restartSink, { checkpointLocation: restartCkpt, trigger: { once: true } })).batches > 0) runs++;
+      expect(runs).toBe(progress.length);
+      expect(await sinkRows(restartSink)).toEqual(want);
+
       const completeSink = tempDir('gold-');
       await query(src.table, c.spec).writeTo(completeSink, {
         checkpointLocation: tempDir('ckpt-'),
