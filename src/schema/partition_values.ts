@@ -12,12 +12,92 @@ import { readValues, type Value } from './access/get.js';
 /** Directory value Hive/Spark use for a null (or empty-string) partition value. */
 export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 
-/** Java's Double.toString for the common cases Spark produces ("1.0", "0.5", "NaN", "Infinity"). */
-function formatFloating(x: number): string {
+/**
+ * Java's Double.toString / Float.toString, which Spark uses to cast a double/float partition value to its string
+ * (PROTOCOL.md "Partition Value Serialization": "the string representation of the number"): the shortest
+ * decimal that reads back as the same double (float32 when `float32`), the closest such if several (JDK 19+
+ * rules, incl. "when one digit suffices, two digits if closer": 4.9E-324, 1.4E-45); plain notation for
+ * 1e-3 <= |x| < 1e7 ("100.0", "0.001"), otherwise "d.dddE<n>" ("1.0E20", "1.0E-4"); "NaN", "Infinity",
+ * "-Infinity", "-0.0".
+ */
+export function javaFloatingString(value: number, float32: boolean): string {
+  const x = float32 ? Math.fround(value) : value;
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
-  if (Number.isInteger(x) && Math.abs(x) < 1e7) return `${x}.0`;
-  return String(x);
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const v = Math.abs(x);
+  const { digits, exp } = shortestDecimal(v, float32);
+  const sign = x < 0 ? '-' : '';
+  if (exp >= -3 && exp < 7) {
+    if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+    const int = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
+    return `${sign}${int}.${digits.slice(exp + 1) || '0'}`;
+  }
+  return `${sign}${digits[0]}.${digits.slice(1) || '0'}E${exp}`;
+}
+
+/** Digits (no trailing zeros) and decimal exponent of the decimal javaFloatingString prints for v > 0. */
+function shortestDecimal(v: number, float32: boolean): { digits: string; exp: number } {
+  const readsBack = (c: Decimal): boolean => {
+    const n = Number(`${c.n}e${c.k}`);
+    return (float32 ? Math.fround(n) : n) === v;
+  };
+  const exact = exactBinary(v);
+  // The n-digit decimal closest to v that reads back as v (ties to an even last digit), or null if none does.
+  // toExponential rounds exactly (ties up); the answer is it or a neighbour, since the rounding interval of v
+  // may lie more to one side (below a power of two it is half as wide).
+  const closest = (len: number): Decimal | null => {
+    const [m, e] = v.toExponential(len - 1).split('e') as [string, string];
+    const n0 = BigInt(m.replace('.', ''));
+    const k = Number(e) - (len - 1);
+    let best: Decimal | null = null;
+    for (const n of [n0 - 1n, n0, n0 + 1n]) {
+      const c = { n, k };
+      if (n <= 0n || !readsBack(c)) continue;
+      const cmp = best === null ? -1 : compareDistance(c, best, exact);
+      if (cmp < 0 || (cmp === 0 && n % 2n === 0n)) best = c;
+    }
+    return best;
+  };
+  // ECMAScript's shortest round-trip digits give the length for a double; a float32 may need fewer.
+  const start = float32 ? 1 : v.toExponential().split('e')[0]!.replace('.', '').length;
+  for (let len = start; len <= 17; len++) {
+    let c = closest(len);
+    if (!c) continue;
+    if (len === 1) {
+      // Java: when one digit suffices, the closest of the 1- and 2-digit decimals (4.9E-324, not 5.0E-324).
+      const c2 = closest(2);
+      if (c2 && compareDistance(c2, c, exact) < 0) c = c2;
+    }
+    const text = c.n.toString();
+    return { digits: text.replace(/(?<=.)0+$/, ''), exp: c.k + text.length - 1 };
+  }
+  throw new Error(`unreachable: no decimal reads back as ${v}`);
+}
+
+/** n * 10^k. */
+type Decimal = { n: bigint; k: number };
+
+/** The finite double v > 0 exactly, as m * 2^e. */
+function exactBinary(v: number): { m: bigint; e: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  return biased === 0 ? { m: fraction, e: -1074 } : { m: fraction | (1n << 52n), e: biased - 1075 };
+}
+
+/** Sign of |a - v| - |b - v|, exactly (v = m * 2^e). */
+function compareDistance(a: Decimal, b: Decimal, v: { m: bigint; e: number }): number {
+  // Scale everything by 2^p * 10^q so that v, a and b are integers.
+  const p = Math.max(0, -v.e);
+  const q = Math.max(0, -a.k, -b.k);
+  const scaled = (c: Decimal): bigint => c.n * 10n ** BigInt(c.k + q) * 2n ** BigInt(p);
+  const vs = v.m * 2n ** BigInt(v.e + p) * 10n ** BigInt(q);
+  const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+  const d = abs(scaled(a) - vs) - abs(scaled(b) - vs);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
 }
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
@@ -37,9 +117,9 @@ export function serializeNormalizedPartitionValue(v: Value, type: DataType): str
     case 'byte':
       return String(v);
     case 'float':
-      return formatFloating(v as number);
+      return javaFloatingString(v as number, true);
     case 'double':
-      return formatFloating(v as number);
+      return javaFloatingString(v as number, false);
     case 'boolean':
       return v ? 'true' : 'false';
     case 'date':
@@ -128,8 +208,9 @@ export function parseNormalizedPartitionValue(s: string | null | undefined, type
       if (t === 'NaN') return NaN;
       if (t === 'Infinity' || t === '+Infinity') return Infinity;
       if (t === '-Infinity') return -Infinity;
+      // Java's Double.toString form ("1.0E20", Spark) and the plain one ("100000000000000000000", delta-rs).
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return fail();
       const n = Number(t);
-      if (t === '' || Number.isNaN(n)) return fail();
       return type === 'float' ? Math.fround(n) : n;
     }
     case 'boolean': {
