@@ -240,6 +240,28 @@ describe('streamed append', () => {
 });
 
 describe('streamed overwrite', () => {
+  it("schemaMode 'overwrite' with new partitioning: the first chunk sets the schema, later chunks must fit it", async () => {
+    const dir = tempDir();
+    const table = await DeltaTable.create(dir, { schema });
+    await table.append([{ id: 1n, x: 1 }]);
+    function* gen(): Generator<Record<string, unknown>[]> {
+      yield [{ k: 'a', n: 1 }, { k: 'b', n: 2 }];
+      yield [{ k: 'a', n: 3 }];
+    }
+    await table.overwrite(gen(), { schemaMode: 'overwrite', partitionBy: ['k'] });
+    expect(table.partitionColumns).toEqual(['k']);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['k', 'n']);
+    const rows = (await table.scan().toArray()).map((r) => `${r.k}${r.n}`).sort();
+    expect(rows).toEqual(['a1', 'a3', 'b2']);
+    function* wrong(): Generator<Record<string, unknown>[]> {
+      yield [{ k: 'a', n: 1 }];
+      yield [{ k: 'a', n: 2, extra: true }];
+    }
+    const err = (await table.overwrite(wrong(), { schemaMode: 'overwrite', partitionBy: ['k'] }).catch((e: unknown) => e)) as SchemaMismatchError;
+    expect(err).toBeInstanceOf(SchemaMismatchError);
+    expect(err.batch).toBe(1);
+  });
+
   it('replaces the rows with the streamed ones; replaceWhere is checked on every chunk', async () => {
     const dir = tempDir();
     const table = await DeltaTable.create(dir, { schema });
