@@ -16,7 +16,7 @@ import { type ComparisonOp, type Expr, type Literal, positionOf } from './ast.js
 import type { Comparison, Compiled, Input, Scope } from './compiled.js';
 import { caster, roundHalfUp } from './cast.js';
 import { callFunction } from './functions.js';
-import { NULL, flipOp, holds } from './literal_keys.js';
+import { flipOp, holds } from './literal_keys.js';
 import { type ArithMode, type ArithOp, arithVec, compareVec, inVec, isNullVec, logicVec, negVec, notVec, scaleVec } from './kernels.js';
 import { type NumVec, type Vec, constantVector, isNumVecType, isVecType } from './vectors.js';
 import { digitsOf, literalRational, literalType } from './literals.js';

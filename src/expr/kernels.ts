@@ -3,7 +3,7 @@
 // null when some row needs the row engine (an integral result beyond +-2^53 or outside its type, which the row
 // engine computes exactly or reports as an overflow). No I/O.
 import type { ComparisonOp } from './ast.js';
-import { FALSE, NULL, TRUE } from './literal_keys.js';
+import { FALSE, NULL, TRUE, holds } from './literal_keys.js';
 import type { NumVec, TruthVec } from './vectors.js';
 
 /** Validity of rows valid in both (null = all valid). */
@@ -97,24 +97,7 @@ function cmpNaN(op: ComparisonOp, x: Float64Array, y: Float64Array | null, k: nu
     let c: number;
     if (a !== a || b !== b) c = a !== a ? (b !== b ? 0 : 1) : -1;
     else c = a < b ? -1 : a > b ? 1 : 0;
-    out[i] = holdsOp(op, c) ? TRUE : FALSE;
-  }
-}
-
-function holdsOp(op: ComparisonOp, c: number): boolean {
-  switch (op) {
-    case '=':
-      return c === 0;
-    case '!=':
-      return c !== 0;
-    case '<':
-      return c < 0;
-    case '<=':
-      return c <= 0;
-    case '>':
-      return c > 0;
-    case '>=':
-      return c >= 0;
+    out[i] = holds(op, c) ? TRUE : FALSE;
   }
 }
 
