@@ -79,10 +79,20 @@ export type * from './log/actions.js';
 // Schema
 export type * from './schema/types.js';
 export { parseSchema, serializeSchema } from './schema/json.js';
+// Delta type names: 'decimal(10,2)' <-> { precision, scale }, and any type as Spark's simple string ('array<long>').
+export { decimalParams, decimalType, typeToString } from './schema/json.js';
 export { toArrowSchema, fromArrowSchema } from './schema/arrow.js';
 export { objectsToArrow } from './schema/objects.js';
+// The text forms objectsToArrow accepts, checked up front (CSV/JSON import): date text -> days since epoch,
+// timestamp text -> microseconds since epoch (UTC), decimal -> unscaled bigint (or a reason string); null if not one.
+export { parseDateString, parseTimestampString, toUnscaledDecimal } from './schema/objects.js';
+// Rows of an Arrow table (a scan's batches) as exact, JSON-safe values by Delta type, as `deltats cat` prints them.
+export { plainRows } from './schema/plain_rows.js';
+export type { Plain } from './schema/plain_rows.js';
 
 // Storage
+// A Parquet file's bytes as an Arrow table (INT96 timestamps fixed up), as `deltats import` reads one.
+export { readParquet } from './storage/parquet.js';
 export type { ObjectStore, ObjectMeta, ListOptions } from './storage/store.js';
 export { LocalStore } from './storage/local.js';
 export { S3Store } from './storage/s3.js';
@@ -110,7 +120,9 @@ export type { OutputMode } from './streaming/query/aggregation.js';
 export type { Duration } from './streaming/query/duration.js';
 export type { SelectItem } from './streaming/query/stages.js';
 export type { JoinOptions } from './streaming/query/join.js';
-export { defineStreamJob } from './streaming/query/job.js';
+// A stream job as `deltats stream` runs it: a JSON job (StreamJob) or a module's export (defineStreamJob) ->
+// { query, sink, options } for query.writeTo(sink, options).
+export { defineStreamJob, jobQuery, jobDefinition } from './streaming/query/job.js';
 export type { StreamJob, StreamJobDefinition, StreamJobExport } from './streaming/query/job.js';
 
 export * from './errors.js';

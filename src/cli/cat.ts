@@ -1,11 +1,10 @@
 // `deltats cat <uri>`: print rows (optionally a version, a filter, some columns, a limit) as a table, JSON lines or CSV.
 // Output formatting only; reading is table.scan().
-import { InvalidArgumentError } from '../index.js';
+import { InvalidArgumentError, plainRows, type Plain, type StructType } from '../index.js';
 import type { Command, CommandContext, OptionValues } from './command.js';
 import { TIME_TRAVEL_OPTIONS, intOption, listOption, openTable, stringOption, timeTravelOptions } from './command.js';
-import { cellText, csvField, plainRows, renderTable, toJson, type Plain } from './format.js';
+import { cellText, csvField, renderTable, toJson } from './format.js';
 import { RecordBatch, Table } from 'apache-arrow';
-import type { StructType } from '../schema/types.js';
 
 export const FORMATS = ['table', 'jsonl', 'csv'] as const;
 export type Format = (typeof FORMATS)[number];

@@ -1,9 +1,14 @@
 // Conversion of imported text (CSV fields) and JSON values (JSON lines) to the JS values objectsToArrow accepts,
 // by the table's Delta type. Errors name file, line and column; nothing here reads files or writes tables.
-import { InvalidArgumentError } from '../index.js';
-import { decimalParams, typeToString } from '../schema/json.js';
-import { parseDateString, parseTimestampString, toUnscaledDecimal } from '../schema/objects.js';
-import type { DataType } from '../schema/types.js';
+import {
+  type DataType,
+  InvalidArgumentError,
+  decimalParams,
+  parseDateString,
+  parseTimestampString,
+  toUnscaledDecimal,
+  typeToString,
+} from '../index.js';
 
 export interface Where {
   file: string;

@@ -1,9 +1,14 @@
 // `deltats create <uri> --schema ... [--partition-by a,b] [--property k=v]`: create an empty table.
 // Also owns the compact schema syntax `a:long,b:string not null,c:decimal(10,2)` (JSON schemas go to parseSchema).
-import { InvalidArgumentError } from '../index.js';
-import { decimalType, parseSchema } from '../schema/json.js';
-import type { PrimitiveTypeName, StructField, StructType } from '../schema/types.js';
-import { DeltaTable } from '../index.js';
+import {
+  DeltaTable,
+  InvalidArgumentError,
+  type PrimitiveTypeName,
+  type StructField,
+  type StructType,
+  decimalType,
+  parseSchema,
+} from '../index.js';
 import type { Command } from './command.js';
 import { keyValueOption, listOption, stringOption } from './command.js';
 import { toJson } from './format.js';

@@ -1,8 +1,6 @@
 // `deltats describe <uri> [--version N]`: table facts (schema, partitioning, properties, protocol, size, checkpoint).
 // Output formatting only; the facts come from src/table/describe.ts.
-import type { DataType } from '../schema/types.js';
-import { typeToString } from '../schema/json.js';
-import { describeTable as describe } from '../index.js';
+import { type DataType, describeTable as describe, typeToString } from '../index.js';
 import type { Command } from './command.js';
 import { TIME_TRAVEL_OPTIONS, openTable, timeTravelOptions } from './command.js';
 import { formatBytes, formatTime, renderKeyValues, renderTable, toJson } from './format.js';

@@ -4,13 +4,18 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Table } from 'apache-arrow';
-import { InvalidArgumentError, SchemaMismatchError, TableNotFoundError } from '../index.js';
-import { fromArrowSchema } from '../schema/arrow.js';
-import { typeToString } from '../schema/json.js';
-import { objectsToArrow } from '../schema/objects.js';
-import type { StructField, StructType } from '../schema/types.js';
-import { readParquet } from '../storage/parquet.js';
-import { DeltaTable } from '../index.js';
+import {
+  DeltaTable,
+  InvalidArgumentError,
+  SchemaMismatchError,
+  type StructField,
+  type StructType,
+  TableNotFoundError,
+  fromArrowSchema,
+  objectsToArrow,
+  readParquet,
+  typeToString,
+} from '../index.js';
 import type { Command, CommandContext, OptionValues } from './command.js';
 import { listOption, openTable, stringOption } from './command.js';
 import { fromCsvField, fromJsonValue } from './convert.js';

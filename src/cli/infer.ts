@@ -1,9 +1,14 @@
 // Schema inference for `deltats import` into a new table: Delta types from CSV text (long, double, boolean, date,
 // timestamp, else string) and from JSON values (union of keys, nested structs and arrays). Reads no files.
-import { InvalidArgumentError } from '../index.js';
-import { typeToString } from '../schema/json.js';
-import { parseDateString, parseTimestampString } from '../schema/objects.js';
-import type { DataType, StructField, StructType } from '../schema/types.js';
+import {
+  type DataType,
+  InvalidArgumentError,
+  type StructField,
+  type StructType,
+  parseDateString,
+  parseTimestampString,
+  typeToString,
+} from '../index.js';
 
 const LONG_RE = /^[+-]?(?:0|[1-9]\d*)$/; // no leading zeros: '007' (a code, a zip) stays text
 const DOUBLE_RE = /^[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;

@@ -4,10 +4,16 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError } from '../index.js';
-import { type StreamJob, jobDefinition, jobQuery } from '../streaming/query/job.js';
-import type { StreamQuery, WriteToOptions } from '../streaming/query/query.js';
-import type { StreamProgress, Trigger } from '../streaming/runner.js';
+import {
+  InvalidArgumentError,
+  type StreamJob,
+  type StreamProgress,
+  type StreamQuery,
+  type Trigger,
+  type WriteToOptions,
+  jobDefinition,
+  jobQuery,
+} from '../index.js';
 import type { Command } from './command.js';
 import { toJson } from './format.js';
 

@@ -149,6 +149,7 @@ export function decimalParams(t: DataType): { precision: number; scale: number }
   return m ? { precision: Number(m[1]), scale: Number(m[2]) } : null;
 }
 
+/** The Delta type name of decimal(precision, scale). */
 export function decimalType(precision: number, scale: number): PrimitiveTypeName {
   return `decimal(${precision},${scale})`;
 }

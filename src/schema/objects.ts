@@ -112,7 +112,8 @@ function bad(path: string, row: number, t: DataType, v: unknown, why?: string): 
 
 /**
  * Parse a decimal given as string/number/bigint into its unscaled bigint for decimal(precision, scale).
- * Exact: rejects values with more fractional digits than `scale` or more integer digits than allowed.
+ * Exact: rejects values with more fractional digits than `scale` or more integer digits than allowed, returning
+ * the reason as a string.
  */
 export function toUnscaledDecimal(v: unknown, precision: number, scale: number): bigint | string {
   let text: string;
