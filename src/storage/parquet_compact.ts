@@ -73,10 +73,10 @@ export function compactColumns(footer: ParquetFooter, columns: readonly string[]
 }
 
 /** Spans of the elements of a list of structs whose value is `span`. */
-function structListSpans(meta: Uint8Array, span: ThriftFieldSpan, what: string): StructSpan[] {
+function structListSpans(meta: Uint8Array, span: ThriftFieldSpan, what: string, file: string): StructSpan[] {
   const r = new CompactReader(meta, span.start, span.end, what);
   const { elemType, size } = r.listHeader();
-  if (elemType !== T_STRUCT) throw new ProtocolError(`malformed ${what}: list of non-structs`);
+  if (elemType !== T_STRUCT) throw new ProtocolError('malformed Parquet footer: list of non-structs', file);
   const out: StructSpan[] = [];
   for (let i = 0; i < size; i++) {
     const start = r.pos;
@@ -150,7 +150,7 @@ export function assembleCompactParquet(
   const kept = keptSchema(footer, keep);
   const fm = new CompactReader(meta, 0, meta.length, what).structSpans();
   const rgField = fm.find((f) => f.id === FILE_ROW_GROUPS);
-  const allRowGroups = rgField ? structListSpans(meta, rgField, what) : [];
+  const allRowGroups = rgField ? structListSpans(meta, rgField, what, file) : [];
   const w = new CompactWriter();
   const copy = (f: ThriftFieldSpan): void => {
     w.field(f.id, f.type);
@@ -165,7 +165,7 @@ export function assembleCompactParquet(
         if (to === undefined) {
           // A dictionary offset outside the chunk is a writer's placeholder (0) that the range plan ignored too.
           if (f.id === META_DICTIONARY_PAGE_OFFSET) continue;
-          throw new ProtocolError(`${what}: a column chunk's pages lie outside the fetched ranges`);
+          throw new ProtocolError("Parquet footer: a column chunk's pages lie outside the fetched ranges", file);
         }
         w.field(f.id, T_I64);
         w.int(to);
@@ -194,10 +194,10 @@ export function assembleCompactParquet(
 
   /** key_value_metadata with the ARROW:schema hint cut down to the kept columns (dropped if it cannot be decoded). */
   const writeKeyValues = (f: ThriftFieldSpan): void => {
-    const elems = structListSpans(meta, f, what);
+    const elems = structListSpans(meta, f, what, file);
     const hint = footer.keyValueMetadata[ARROW_SCHEMA_KEY];
     const pruned = hint !== undefined && keep ? pruneArrowSchema(hint, keep) : null;
-    if (hint !== undefined && pruned === null) throw new ProtocolError(`${what}: its ARROW:schema cannot be cut down (see compactColumns)`);
+    if (hint !== undefined && pruned === null) throw new ProtocolError('Parquet footer: its ARROW:schema cannot be cut down (see compactColumns)', file);
     const isHint = (e: StructSpan): boolean => {
       const k = e.fields.find((g) => g.id === KV_KEY);
       return k !== undefined && decoder.decode(binaryAt(meta, k)) === ARROW_SCHEMA_KEY;
@@ -224,7 +224,7 @@ export function assembleCompactParquet(
 
   /** A list field keeping the struct elements for which `keepAt(index)` holds, verbatim. */
   const filteredList = (f: ThriftFieldSpan, keepAt: (i: number) => boolean): void => {
-    const elems = structListSpans(meta, f, what);
+    const elems = structListSpans(meta, f, what, file);
     const keptElems = elems.filter((_, i) => keepAt(i));
     w.field(f.id, T_LIST);
     w.listHeader(T_STRUCT, keptElems.length);
@@ -237,7 +237,7 @@ export function assembleCompactParquet(
       w.field(f.id, T_I64);
       w.int(numRows);
     } else if (f.id === FILE_SCHEMA && keep) {
-      const elems = structListSpans(meta, f, what);
+      const elems = structListSpans(meta, f, what, file);
       w.field(f.id, T_LIST);
       w.listHeader(T_STRUCT, kept.elements.filter(Boolean).length);
       elems.forEach((e, i) => {
@@ -262,7 +262,7 @@ export function assembleCompactParquet(
       w.listHeader(T_STRUCT, rowGroups.length);
       for (const i of rowGroups) {
         const rg = allRowGroups[i];
-        if (!rg) throw new ProtocolError(`${what}: row group ${i} does not exist (${allRowGroups.length} row groups)`);
+        if (!rg) throw new ProtocolError(`Parquet footer: row group ${i} does not exist (${allRowGroups.length} row groups)`, file);
         w.structBegin();
         for (const g of rg.fields) {
           if (g.id === RG_FILE_OFFSET) continue; // optional; the chunks' offsets are what readers use
@@ -270,7 +270,7 @@ export function assembleCompactParquet(
             copy(g);
             continue;
           }
-          const chunks = structListSpans(meta, g, what).filter((_, leaf) => kept.leaves[leaf] === true);
+          const chunks = structListSpans(meta, g, what, file).filter((_, leaf) => kept.leaves[leaf] === true);
           w.field(g.id, T_LIST);
           w.listHeader(T_STRUCT, chunks.length);
           for (const c of chunks) writeChunk(c.fields);
