@@ -206,7 +206,7 @@ function selectColumns(t: Table, names: string[]): Table {
  * A table of the named columns taken from `tables` (same row count, any batch boundaries), in that order: batches
  * are cut where any input's batch ends, so every output batch references slices of the inputs (no copies).
  */
-function zipColumns(tables: Table[], names: string[]): Table {
+export function zipColumns(tables: Table[], names: string[]): Table {
   const where = names.map((n) => {
     const t = tables.find((x) => x.schema.fields.some((f) => f.name === n))!;
     return { t, i: t.schema.fields.findIndex((f) => f.name === n) };
