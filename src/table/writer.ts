@@ -41,7 +41,7 @@ export interface WriteContext {
 const WRITE_CONCURRENCY = 4;
 
 /** Rows per Parquet row group when the caller does not say (the README's read-path section says why). */
-export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
+export const DEFAULT_ROW_GROUP_ROWS = 128 * 1024;
 
 /** Write `data` (columns of the table schema, in order, canonical Arrow types) as data files. */
 export async function writeDataFiles(
