@@ -53,12 +53,11 @@ export class RangedParquetFile {
    * undefined; all, too, when the file's ARROW:schema hint cannot be cut down: `columns` of the result says which).
    */
   async compactFile(rowGroups: readonly number[], columns?: readonly string[]): Promise<{ bytes: Uint8Array; columns?: readonly string[] }> {
-    const { footer, meta, size } = await this.tail();
+    const { footer, meta, size, tail, tailStart } = await this.tail();
     const kept = compactColumns(footer, columns);
     const chunks = columnChunkRanges(footer, rowGroups, kept, size, this.path);
     const ranges = coalesceRanges(chunks, this.options.coalesceGap ?? COALESCE_GAP);
     // Ranges inside the tail already read (a small file is all tail) are not read again.
-    const { tail, tailStart } = await this.tail();
     const inTail = ranges.filter((r) => r.start >= tailStart);
     const fetched = await fetchRanges(
       this.store,
