@@ -1,4 +1,5 @@
-// runStream end to end on real tables: triggers, recovery after SIGKILL (child processes), two runners on one checkpoint.
+// runStream end to end on real tables: triggers, recovery after SIGKILL (child processes), two runners on one
+// checkpoint (in set interleavings).
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -48,6 +49,48 @@ function runWorker(args: string[], killAfterMs?: number): Promise<{ code: number
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+interface WorkerResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Start the worker with stdin open. With a pause argument, `paused` resolves once it has stopped (it printed
+ * "paused ...") and `resume` lets it go on; `exit` resolves with its whole output once it has exited.
+ */
+function startWorker(args: string[]): { paused: Promise<void>; resume: () => void; exit: Promise<WorkerResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let onPaused: () => void = () => {};
+  const paused = new Promise<void>((resolve) => (onPaused = resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (/^paused /m.test(stdout)) onPaused();
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<WorkerResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  const pausedOrFailed = Promise.race([
+    paused,
+    exit.then((r) => Promise.reject(new Error(`the worker exited (${r.code}) before it paused: ${r.stderr}`))),
+  ]);
+  pausedOrFailed.catch(() => {}); // a worker run without a pause exits without pausing: only an await of `paused` fails
+  return { paused: pausedOrFailed, resume: () => child.stdin.end('go\n'), exit };
+}
+
+/** The progress lines a worker printed (without pause and done lines). */
+function progress(stdout: string): Array<{ batchId: number; rows: number; skipped: boolean; recovered: boolean }> {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { batchId: number; rows: number; skipped: boolean; recovered: boolean });
 }
 
 async function sourceTable(commits: number, perCommit: number): Promise<{ uri: string; table: DeltaTable; next: () => Promise<void> }> {
@@ -230,20 +273,50 @@ describe('runStream', () => {
     expect(new Set(versions).size).toBe(versions.length);
   });
 
-  it('two runners on the same checkpoint never both commit the same batch', async () => {
+  // Two runners on one checkpoint, in set interleavings: runner A stops at a chosen point (the worker waits on
+  // stdin), runner B runs the query to the end, then A resumes. No timing involved.
+  async function twoRunners(pause: string): Promise<{ a: WorkerResult; b: WorkerResult; sinkUri: string; args: string[] }> {
     const src = await sourceTable(30, 2);
     const sinkUri = tempDir('stream-sink-');
-    const ckpt = tempDir('stream-ckpt-');
-    const args = [src.uri, sinkUri, ckpt, 'q-two', '1'];
-    const [a, b] = await Promise.all([runWorker(args), runWorker(args)]);
-    for (const r of [a, b]) {
-      if (r.code !== 0) expect(r.stderr).toMatch(/another query is running with this checkpoint location/);
-    }
-    // Whatever the interleaving, finishing the query gives each row once and each batch in one sink commit.
-    const final = await runWorker(args);
-    expect(final.code, final.stderr).toBe(0);
+    const args = [src.uri, sinkUri, tempDir('stream-ckpt-'), 'q-two', '1'];
+    const first = startWorker([...args, pause]);
+    await first.paused;
+    const b = await startWorker(args).exit;
+    first.resume();
+    return { a: await first.exit, b, sinkUri, args };
+  }
+
+  /** Each source row once in the sink, each of the 30 batches in exactly one sink commit; a rerun has nothing to do. */
+  async function expectExactlyOnce(sinkUri: string, args: string[]): Promise<void> {
     expect(await sortedIds(sinkUri)).toEqual(Array.from({ length: 60 }, (_, i) => i));
-    const versions = await txnVersions(sinkUri, 'q-two');
-    expect(versions).toEqual(Array.from({ length: versions.length }, (_, i) => i));
+    expect(await txnVersions(sinkUri, 'q-two')).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    const again = await startWorker(args).exit;
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toBe('done 0\n');
+  }
+
+  it('two runners on one checkpoint: one stopped between batches fails on its next batch; no batch is committed twice', async () => {
+    // A has committed batches 0-2 and is about to plan batch 3 when B starts.
+    const { a, b, sinkUri, args } = await twoRunners('latestOffset:4');
+    expect(b.code, b.stderr).toBe(0);
+    expect(progress(b.stdout)).toEqual(Array.from({ length: 27 }, (_, i) => ({ batchId: i + 3, rows: 2, skipped: false, recovered: false })));
+    expect(a.code).toBe(1);
+    expect(progress(a.stdout).map((p) => p.batchId)).toEqual([0, 1, 2]);
+    expect(a.stderr).toMatch(/^StreamCheckpointError: batch 3 was already planned at .*: another query is running with this checkpoint location\n$/);
+    await expectExactlyOnce(sinkUri, args);
+  });
+
+  it('two runners on one checkpoint: the second recovers the batch the first planned; the first then skips it and fails on the next', async () => {
+    // A has logged the offsets of batch 3 and not committed it to the sink when B starts.
+    const { a, b, sinkUri, args } = await twoRunners('getBatch:4');
+    expect(b.code, b.stderr).toBe(0);
+    expect(progress(b.stdout)).toEqual(
+      Array.from({ length: 27 }, (_, i) => ({ batchId: i + 3, rows: 2, skipped: false, recovered: i === 0 })),
+    );
+    expect(a.code).toBe(1);
+    // A reads batch 3, finds it in the sink (the txn of q-two is past it) and does not commit it again.
+    expect(progress(a.stdout).slice(3)).toEqual([{ batchId: 3, rows: 2, skipped: true, recovered: false }]);
+    expect(a.stderr).toMatch(/^StreamCheckpointError: batch 4 was already planned at .*: another query is running with this checkpoint location\n$/);
+    await expectExactlyOnce(sinkUri, args);
   });
 });
