@@ -2,13 +2,11 @@
 // (partition pruning + stats skipping); touched files are rewritten or get deletion vectors (dml_files.ts).
 import type { Add } from '../../log/actions.js';
 import type { Snapshot } from '../../log/snapshot.js';
-import { TRUE, compilePredicate, exprToString, parsePredicate, referencedColumnPaths, resolveColumn, type Expr } from '../../expr/index.js';
+import { TRUE, compilePredicate, parsePredicate, referencedColumnPaths, resolveColumn, type Expr } from '../../expr/index.js';
 import { filterRows } from '../../schema/access/take.js';
 import { fileMayMatch } from '../pruning.js';
 import {
-  fileActions,
-  fileMetrics,
-  finishDml,
+  finishPredicateDml,
   forEachCandidate,
   usesDeletionVectors,
   writesChangeData,
@@ -67,25 +65,14 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
     if (cdf && n) changeData.push({ rows: filterRows(file.rows, drop), changeType: 'delete' });
   });
   const scanned = Date.now();
-  const files = await fileActions(snapshot, changes, [], options, changeData);
-  const metrics: DeleteMetrics = {
-    ...fileMetrics(files.metrics),
-    numDeletedRows,
-    executionTimeMs: 0,
-    scanTimeMs: scanned - start,
-    rewriteTimeMs: Date.now() - scanned,
-  };
-  return finishDml(
+  return finishPredicateDml(
     snapshot,
-    files,
+    'DELETE',
+    expr,
+    { mayMatch, candidates },
+    { changes, added: [], changeData },
     options,
-    {
-      operation: 'DELETE',
-      operationParameters: { predicate: JSON.stringify(expr ? [exprToString(expr)] : []) },
-      readPredicate: expr ? mayMatch : 'all',
-      readFiles: candidates,
-    },
-    metrics,
-    start,
+    { numDeletedRows },
+    { start, scanned },
   );
 }

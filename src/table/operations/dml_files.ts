@@ -12,6 +12,7 @@ import type { Snapshot } from '../../log/snapshot.js';
 import { toArrowSchema } from '../../schema/arrow.js';
 import { filterRows, takeRows } from '../../schema/access/take.js';
 import { ProtocolError } from '../../errors.js';
+import { exprToString, type Expr } from '../../expr/index.js';
 import { readDataFile } from '../read_file.js';
 import { commitActions, deleteWritten, removeOf } from './commit.js';
 import { writeDataFiles, type DataFileOptions } from '../writer.js';
@@ -351,6 +352,44 @@ export async function finishDml<M extends { executionTimeMs: number }>(
     files.written,
   );
   return { result: { version: res.version, metrics }, snapshot: res.snapshot };
+}
+
+/**
+ * The end of a predicate-driven DELETE or UPDATE: file actions for the changed files (plus `added` rows and change
+ * data), the operation's row metrics with Spark's file metrics and scan/rewrite times, and the commit whose read
+ * set is the predicate (every file without one). `scanned` is when reading the candidate files ended.
+ */
+export async function finishPredicateDml<R extends object>(
+  snapshot: Snapshot,
+  operation: 'DELETE' | 'UPDATE',
+  predicate: Expr | undefined,
+  read: { mayMatch: (add: Add) => boolean; candidates: Add[] },
+  change: { changes: FileChange[]; added: Table[]; changeData: ChangePiece[] },
+  options: DmlOptions,
+  rowMetrics: R,
+  times: { start: number; scanned: number },
+): Promise<DmlCommitted<ReturnType<typeof fileMetrics> & R & { executionTimeMs: number; scanTimeMs: number; rewriteTimeMs: number }>> {
+  const files = await fileActions(snapshot, change.changes, change.added, options, change.changeData);
+  const metrics = {
+    ...fileMetrics(files.metrics),
+    ...rowMetrics,
+    executionTimeMs: 0,
+    scanTimeMs: times.scanned - times.start,
+    rewriteTimeMs: Date.now() - times.scanned,
+  };
+  return finishDml(
+    snapshot,
+    files,
+    options,
+    {
+      operation,
+      operationParameters: { predicate: JSON.stringify(predicate ? [exprToString(predicate)] : []) },
+      readPredicate: predicate ? read.mayMatch : 'all',
+      readFiles: read.candidates,
+    },
+    metrics,
+    times.start,
+  );
 }
 
 function txnActions(options: DmlOptions): Action[] {

@@ -3,15 +3,13 @@
 import type { Add } from '../../log/actions.js';
 import type { Snapshot } from '../../log/snapshot.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { TRUE, compilePredicate, exprToString, parsePredicate, type CompiledExpression, type Expr } from '../../expr/index.js';
+import { TRUE, compilePredicate, parsePredicate, type CompiledExpression, type Expr } from '../../expr/index.js';
 import { takeRows } from '../../schema/access/take.js';
 import type { Table } from 'apache-arrow';
 import { fileMayMatch } from '../pruning.js';
 import { buildRows, compileAssignment, keepColumn, targetField } from './assignment.js';
 import {
-  fileActions,
-  fileMetrics,
-  finishDml,
+  finishPredicateDml,
   forEachCandidate,
   writesChangeData,
   type ChangePiece,
@@ -88,25 +86,14 @@ export async function updateRows(snapshot: Snapshot, spec: UpdateSpec, options: 
     if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
   });
   const scanned = Date.now();
-  const files = await fileActions(snapshot, changes, updated, options, changeData);
-  const metrics: UpdateMetrics = {
-    ...fileMetrics(files.metrics),
-    numUpdatedRows,
-    executionTimeMs: 0,
-    scanTimeMs: scanned - start,
-    rewriteTimeMs: Date.now() - scanned,
-  };
-  return finishDml(
+  return finishPredicateDml(
     snapshot,
-    files,
+    'UPDATE',
+    where,
+    { mayMatch, candidates },
+    { changes, added: updated, changeData },
     options,
-    {
-      operation: 'UPDATE',
-      operationParameters: { predicate: JSON.stringify(where ? [exprToString(where)] : []) },
-      readPredicate: where ? mayMatch : 'all',
-      readFiles: candidates,
-    },
-    metrics,
-    start,
+    { numUpdatedRows },
+    { start, scanned },
   );
 }
