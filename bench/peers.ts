@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { DeltaTable, LocalStore, Transaction } from '../src/index.js';
-import { benchSchema, makeBatches } from './core.js';
+import { DeltaTable } from '../src/index.js';
+import { benchSchema, buildCommitHistory, makeBatches } from './core.js';
 
 const HERE = resolve(fileURLToPath(import.meta.url), '..');
 const PYTHON = join(HERE, '..', 'interop', '.venv', 'bin', 'python');
@@ -67,15 +67,7 @@ export async function run(): Promise<void> {
     const COMMITS = Number(process.env.BENCH_COMMITS ?? 10_000);
     console.log(`\n== snapshot load at ${COMMITS.toLocaleString()} commits, checkpoint interval 100 (median of 5)`);
     const bigDir = join(root, 'many');
-    const big = await DeltaTable.create(bigDir, { schema: benchSchema, properties: { 'delta.checkpointInterval': '100' } });
-    let snap = big.snapshot;
-    const store = new LocalStore(bigDir);
-    for (let v = 1; v <= COMMITS; v++) {
-      const res = await new Transaction(store, snap, { operation: 'WRITE', operationParameters: { mode: 'Append' } })
-        .addActions([{ add: { path: `f-${v}.parquet`, partitionValues: {}, size: 100, modificationTime: Date.now(), dataChange: true } }])
-        .commit();
-      snap = res.snapshot;
-    }
+    await buildCommitHistory(bigDir, COMMITS);
     const loads: number[] = [];
     for (let i = 0; i < 5; i++) {
       const [t, ms] = await time(() => DeltaTable.open(bigDir));
