@@ -254,9 +254,10 @@ describe('runStream', () => {
     const args = [src.uri, sinkUri, ckpt, 'q-crash', '1'];
     let kills = 0;
     let recovered = 0;
-    for (let runs = 0; kills < 20 && runs < 60; runs++) {
-      // Keep a backlog so that each run is still streaming when the kill comes.
-      for (let c = 0; c < 4; c++, commits++) await src.next();
+    for (let runs = 0; kills < 20 && runs < 100; runs++) {
+      // Keep a backlog so that each run is still streaming when the kill comes (a run that drains its backlog
+      // before the kill exits cleanly and is not counted: 4 commits a run let a fast runner finish 42 of 60 runs).
+      for (let c = 0; c < 8; c++, commits++) await src.next();
       const r = await runWorker(args, Math.floor(Math.random() * 250));
       recovered += (r.stdout.match(/"recovered":true/g) ?? []).length;
       if (r.signal === 'SIGKILL') kills++;
