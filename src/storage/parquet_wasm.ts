@@ -1,6 +1,10 @@
 // The one module that calls parquet-wasm: Parquet bytes <-> Arrow IPC stream bytes. It runs on the main thread and
 // in the worker pool's threads alike (parquet_worker.ts), so it knows no Arrow JS objects, no Delta and no I/O.
-import * as pw from 'parquet-wasm/node';
+// parquet-wasm is loaded on the first call, not on import: instantiating it costs ~20 MB of memory, which a
+// thread that never encodes or decodes (the main thread while the pool decodes) should not pay. Its Node build is
+// CommonJS and instantiates synchronously, so a lazy require keeps these functions synchronous.
+import { createRequire } from 'node:module';
+import type * as PW from 'parquet-wasm/node';
 
 export type ParquetCompression = 'snappy' | 'zstd' | 'uncompressed' | 'gzip';
 
@@ -20,25 +24,38 @@ export interface EncodeRequest {
   keyValueMetadata?: Record<string, string>;
 }
 
-const COMPRESSION: Record<ParquetCompression, pw.Compression> = {
-  snappy: pw.Compression.SNAPPY,
-  zstd: pw.Compression.ZSTD,
-  gzip: pw.Compression.GZIP,
-  uncompressed: pw.Compression.UNCOMPRESSED,
+let loaded: typeof PW | undefined;
+
+/** parquet-wasm, instantiated in this thread on first use. */
+function wasm(): typeof PW {
+  return (loaded ??= createRequire(import.meta.url)('parquet-wasm/node') as typeof PW);
+}
+
+/** Whether this thread has instantiated parquet-wasm (tests, diagnostics). */
+export function parquetWasmLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+const COMPRESSION: Record<ParquetCompression, keyof typeof PW.Compression> = {
+  snappy: 'SNAPPY',
+  zstd: 'ZSTD',
+  gzip: 'GZIP',
+  uncompressed: 'UNCOMPRESSED',
 };
 
 /** Decode Parquet bytes to an Arrow IPC stream (a fresh buffer, safe to transfer). */
 export function decodeToIPC(bytes: Uint8Array, request: DecodeRequest = {}): Uint8Array {
-  const opts: pw.ReaderOptions = {};
+  const opts: PW.ReaderOptions = {};
   if (request.columns) opts.columns = request.columns;
   if (request.rowGroups) opts.rowGroups = request.rowGroups;
   if (request.batchSize) opts.batchSize = request.batchSize;
-  return pw.readParquet(bytes, opts).intoIPCStream();
+  return wasm().readParquet(bytes, opts).intoIPCStream();
 }
 
 /** Encode an Arrow IPC stream as Parquet bytes (a fresh buffer, safe to transfer). */
 export function encodeFromIPC(ipc: Uint8Array, request: EncodeRequest): Uint8Array {
-  let b = new pw.WriterPropertiesBuilder().setCompression(COMPRESSION[request.compression]);
+  const pw = wasm();
+  let b = new pw.WriterPropertiesBuilder().setCompression(pw.Compression[COMPRESSION[request.compression]]);
   if (request.rowGroupSize) b = b.setMaxRowGroupSize(request.rowGroupSize);
   if (request.createdBy) b = b.setCreatedBy(request.createdBy);
   if (request.keyValueMetadata) b = b.setKeyValueMetadata(new Map(Object.entries(request.keyValueMetadata)));
@@ -47,7 +64,7 @@ export function encodeFromIPC(ipc: Uint8Array, request: EncodeRequest): Uint8Arr
 
 /** Size of this thread's WASM linear memory: it grows to the largest task's need and never shrinks. */
 export function wasmMemoryBytes(): number {
-  return pw.wasmMemory().buffer.byteLength;
+  return wasm().wasmMemory().buffer.byteLength;
 }
 
 /** parquet-wasm throws plain Errors or strings; keep its first line. */

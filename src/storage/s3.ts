@@ -1,19 +1,7 @@
 // S3Store: the ObjectStore on S3 or an S3-compatible server (s3://bucket/prefix); putIfAbsent = conditional PUT.
 // Owns S3 config (options / env / SDK default chain), retries and error mapping; knows nothing of Delta logs.
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+// The AWS SDK is loaded on a store's first request, not on import (~23 MB that a local-only process never pays).
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { v4 as uuidv4 } from 'uuid';
 import { InvalidArgumentError, NotFoundError, StorageError } from '../errors.js';
 import type { ListOptions, ObjectMeta, ObjectStore } from './store.js';
@@ -286,12 +274,15 @@ function backoff(attempt: number): number {
   return Math.max(10, Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
 }
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+
 export class S3Store implements ObjectStore {
   readonly uri: string;
   readonly bucket: string;
   readonly prefix: string;
   readonly settings: S3Settings;
-  readonly client: S3Client;
+  private readonly config: S3ClientConfig;
+  private connected?: Promise<{ sdk: S3Sdk; client: S3Client }>;
   private readonly probeKey: string;
 
   constructor(uri: string, options: StorageOptions = {}) {
@@ -323,8 +314,21 @@ export class S3Store implements ObjectStore {
     }
     if (s.forcePathStyle !== undefined) config.forcePathStyle = s.forcePathStyle;
     if (s.credentials) config.credentials = s.credentials;
-    this.client = new S3Client(config);
+    this.config = config;
     this.probeKey = `_delta_log/.deltats-probe-${uuidv4()}`;
+  }
+
+  /** The SDK client, created (and the SDK loaded) on first use. */
+  async client(): Promise<S3Client> {
+    return (await this.sdk()).client;
+  }
+
+  private sdk(): Promise<{ sdk: S3Sdk; client: S3Client }> {
+    if (!this.connected) {
+      this.connected = import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: new sdk.S3Client(this.config) }));
+      this.connected.catch(() => (this.connected = undefined)); // a failed load is retried by the next request
+    }
+    return this.connected;
   }
 
   private key(rel: string): string {
@@ -379,8 +383,9 @@ export class S3Store implements ObjectStore {
 
   async get(rel: string): Promise<Uint8Array> {
     const Key = this.key(rel);
+    const { sdk, client } = await this.sdk();
     return this.retry('GetObject', Key, async () => {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
+      const res = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key }));
       if (!res.Body) return new Uint8Array(0);
       return res.Body.transformToByteArray();
     });
@@ -396,10 +401,11 @@ export class S3Store implements ObjectStore {
       if (!(await this.head(rel))) throw new NotFoundError(this.loc(Key));
       return new Uint8Array(0);
     }
+    const { sdk, client } = await this.sdk();
     return this.retry('GetObject (range)', Key, async () => {
       try {
-        const res = await this.client.send(
-          new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${end - 1}` }),
+        const res = await client.send(
+          new sdk.GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${end - 1}` }),
         );
         if (!res.Body) return new Uint8Array(0);
         const bytes = await res.Body.transformToByteArray();
@@ -415,9 +421,10 @@ export class S3Store implements ObjectStore {
 
   async head(rel: string): Promise<ObjectMeta | null> {
     const Key = this.key(rel);
+    const { sdk, client } = await this.sdk();
     return this.retry('HeadObject', Key, async () => {
       try {
-        const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }));
+        const res = await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key }));
         return { path: rel, size: res.ContentLength ?? 0, lastModified: res.LastModified ?? new Date(0) };
       } catch (e) {
         const { status, name } = errInfo(e);
@@ -431,15 +438,17 @@ export class S3Store implements ObjectStore {
   async put(rel: string, data: Uint8Array): Promise<void> {
     const Key = this.key(rel);
     if (data.byteLength > MULTIPART_THRESHOLD) return this.putMultipart(Key, data);
+    const { sdk, client } = await this.sdk();
     await this.retry('PutObject', Key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength })),
+      client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength })),
     );
   }
 
   /** Multipart upload; aborted on failure so no parts linger and nothing becomes visible. */
   private async putMultipart(Key: string, data: Uint8Array): Promise<void> {
+    const { sdk, client } = await this.sdk();
     const created = await this.retry('CreateMultipartUpload', Key, () =>
-      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key })),
+      client.send(new sdk.CreateMultipartUploadCommand({ Bucket: this.bucket, Key })),
     );
     const UploadId = created.UploadId;
     if (!UploadId) throw new StorageError('S3 CreateMultipartUpload returned no UploadId', this.loc(Key));
@@ -451,8 +460,8 @@ export class S3Store implements ObjectStore {
         for (let i = next++; i < nParts; i = next++) {
           const body = data.subarray(i * PART_SIZE, Math.min(data.byteLength, (i + 1) * PART_SIZE));
           const res = await this.retry(`UploadPart ${i + 1}/${nParts}`, Key, () =>
-            this.client.send(
-              new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: i + 1, Body: body, ContentLength: body.byteLength }),
+            client.send(
+              new sdk.UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: i + 1, Body: body, ContentLength: body.byteLength }),
             ),
           );
           if (!res.ETag) throw new StorageError(`S3 UploadPart ${i + 1} returned no ETag`, this.loc(Key));
@@ -461,8 +470,8 @@ export class S3Store implements ObjectStore {
       };
       await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, nParts) }, worker));
       await this.retry('CompleteMultipartUpload', Key, () =>
-        this.client.send(
-          new CompleteMultipartUploadCommand({
+        client.send(
+          new sdk.CompleteMultipartUploadCommand({
             Bucket: this.bucket,
             Key,
             UploadId,
@@ -471,8 +480,8 @@ export class S3Store implements ObjectStore {
         ),
       );
     } catch (e) {
-      await this.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
+      await client
+        .send(new sdk.AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }))
         .catch(() => undefined);
       throw e instanceof StorageError ? e : this.wrap(e, 'multipart upload', Key);
     }
@@ -480,6 +489,7 @@ export class S3Store implements ObjectStore {
 
   /** One conditional PUT (with retries). True = created, false = the object already existed (HTTP 412). */
   private async conditionalPut(Key: string, data: Uint8Array): Promise<boolean> {
+    const { sdk, client } = await this.sdk();
     let ambiguous = false;
     let refused = false;
     const created = await this.retry(
@@ -487,8 +497,8 @@ export class S3Store implements ObjectStore {
       Key,
       async () => {
         try {
-          await this.client.send(
-            new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
+          await client.send(
+            new sdk.PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength, IfNoneMatch: '*' }),
           );
           return true;
         } catch (e) {
@@ -573,11 +583,12 @@ export class S3Store implements ObjectStore {
     const Prefix = this.prefix ? `${this.prefix}/${prefix}` : prefix;
     const StartAfter = options.startAfter !== undefined ? this.key(options.startAfter) : undefined;
     const Delimiter = options.recursive === false ? '/' : undefined;
+    const { sdk, client } = await this.sdk();
     let ContinuationToken: string | undefined;
     do {
       const res = await this.retry('ListObjectsV2', Prefix, () =>
-        this.client.send(
-          new ListObjectsV2Command({
+        client.send(
+          new sdk.ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix,
             ...(ContinuationToken ? { ContinuationToken } : StartAfter !== undefined ? { StartAfter } : {}),
@@ -596,12 +607,14 @@ export class S3Store implements ObjectStore {
 
   async delete(rel: string): Promise<void> {
     const Key = this.key(rel);
-    await this.retry('DeleteObject', Key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })));
+    const { sdk, client } = await this.sdk();
+    await this.retry('DeleteObject', Key, () => client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key })));
   }
 
   /** DeleteObjects in batches of 1000; throws one StorageError listing every key S3 refused to delete. */
   async deleteMany(paths: string[]): Promise<void> {
     const keys = [...new Set(paths)].map((p) => this.key(p));
+    const { sdk, client } = await this.sdk();
     const failures: string[] = [];
     const batches: string[][] = [];
     for (let i = 0; i < keys.length; i += DELETE_BATCH) batches.push(keys.slice(i, i + DELETE_BATCH));
@@ -610,8 +623,8 @@ export class S3Store implements ObjectStore {
       for (let i = next++; i < batches.length; i = next++) {
         const batch = batches[i]!;
         const res = await this.retry('DeleteObjects', batch[0]!, () =>
-          this.client.send(
-            new DeleteObjectsCommand({
+          client.send(
+            new sdk.DeleteObjectsCommand({
               Bucket: this.bucket,
               Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
             }),

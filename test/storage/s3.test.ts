@@ -47,7 +47,7 @@ describe.skipIf(s3 === null)('S3Store on radosgw', () => {
     expect(await listAll(direct(uri), '')).toEqual([]);
     // The proxy really makes the endpoint unsafe: a raw conditional PUT through it overwrites.
     await direct(uri).put('k', enc('old'));
-    await unsafe.client.send(
+    await (await unsafe.client()).send(
       new (await import('@aws-sdk/client-s3')).PutObjectCommand({ Bucket: env.bucket, Key: `${unsafe.prefix}/k`, Body: enc('new'), IfNoneMatch: '*' }),
     );
     expect(dec(await direct(uri).get('k'))).toBe('new');
@@ -131,7 +131,7 @@ describe.skipIf(s3 === null)('S3Store on radosgw', () => {
     await expect(store.put('big.parquet', data)).rejects.toThrow(/UploadPart \d+\/3 failed after 2 attempts/);
     const d = direct(uri);
     expect(await d.head('big.parquet')).toBeNull();
-    const pending = await d.client.send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: d.prefix }));
+    const pending = await (await d.client()).send(new ListMultipartUploadsCommand({ Bucket: env.bucket, Prefix: d.prefix }));
     expect(pending.Uploads ?? []).toEqual([]);
     // And without faults the same upload succeeds as a multipart object.
     await d.put('big.parquet', data);
