@@ -3,7 +3,7 @@
 import { ArithmeticOverflowError, ExpressionError } from '../errors.js';
 import type { Value } from '../schema/access/get.js';
 import { MICROS_PER_DAY, floorDiv, formatDate, formatDecimal, formatTimestamp, pow10 } from '../schema/values.js';
-import { parseDecimalText, parseTimestampText } from './typed_values.js';
+import { parseDecimalText, parseNonFiniteText, parseTimestampText } from './typed_values.js';
 import { type SqlType, asDecimal, decimalOf, isIntegral, typeName } from './types.js';
 
 export type Caster = (v: Value) => Value;
@@ -155,7 +155,8 @@ export function caster(from: SqlType, to: SqlType, where: () => string): Caster 
       return (v) => {
         if (v === null) return null;
         const t = (v as string).trim();
-        if (/^[+-]?(nan|infinity|inf)$/i.test(t)) return round(t.toLowerCase().includes('nan') ? NaN : t.startsWith('-') ? -Infinity : Infinity);
+        const special = parseNonFiniteText(t);
+        if (special !== null) return round(special);
         return parseDecimalText(t) ? round(Number(t)) : null;
       };
     }

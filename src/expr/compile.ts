@@ -22,7 +22,7 @@ import { type NumVec, type Vec, constantVector, isNumVecType, isVecType } from '
 import { digitsOf, literalRational, literalType } from './literals.js';
 import { exprToString, literalToString } from './print.js';
 import { type Relation, type ResolvedRef, resolveRef } from './resolve.js';
-import { type Key, compareKeys, parseDecimalText, parseTimestampText, rescale } from './typed_values.js';
+import { type Key, compareKeys, parseDecimalText, parseNonFiniteText, parseTimestampText, rescale } from './typed_values.js';
 import {
   type SqlType,
   arithmeticType,
@@ -224,6 +224,8 @@ function coerceComparedLiteral(l: Literal, other: Compiled, otherExpr: Expr): Co
   if (l.type === 'string') {
     if (t === 'string') return null;
     if (isNumeric(t)) {
+      const special = isFloating(t) ? parseNonFiniteText(l.value) : null;
+      if (special !== null) return constant('double', special);
       if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(l.value)) return fail();
       if (isFloating(t)) return constant('double', Number(l.value));
       const r = parseDecimalText(l.value)!;

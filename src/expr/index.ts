@@ -30,4 +30,4 @@ export type { CoercedLiteral, Truth } from './literal_keys.js';
 export { FALSE, NULL, TRUE, and3, coerceLiteral, compareWithLiteral, flipOp, inList, not3, or3 } from './literal_keys.js';
 // Comparison keys by Delta type (pruning and stats compare with these)
 export type { Domain, Key, Rational } from './typed_values.js';
-export { compareKeys, compareStrings, domainOf, numberToRational, parseDecimalText, parseTimestampText, rescale } from './typed_values.js';
+export { compareKeys, compareStrings, domainOf, numberToRational, parseDecimalText, parseNonFiniteText, parseTimestampText, rescale } from './typed_values.js';

@@ -7,7 +7,7 @@ import { MICROS_PER_DAY, floorDiv } from '../schema/values.js';
 import type { ComparisonOp, Literal } from './ast.js';
 import { literalRational as numberRational } from './literals.js';
 import { literalToString } from './print.js';
-import { type Domain, type Key, compareKeys, domainOf, parseDecimalText, parseTimestampText, rescale, type Rational } from './typed_values.js';
+import { type Domain, type Key, compareKeys, domainOf, parseDecimalText, parseNonFiniteText, parseTimestampText, rescale, type Rational } from './typed_values.js';
 
 /**
  * A literal converted into a column's comparison domain. `between`: the literal is not representable in the
@@ -69,6 +69,11 @@ export function coerceLiteral(l: Literal, t: DataType, column: string): CoercedL
     case 'float': {
       if (l.type === 'number') return { kind: 'exact', key: l.value };
       if (l.type === 'bigint') return { kind: 'exact', key: Number(l.value) };
+      if (l.type === 'string') {
+        // Spark casts the string to the column's type: 'NaN', 'Infinity', '-inf' ... name those values.
+        const special = parseNonFiniteText(l.value);
+        if (special !== null) return { kind: 'exact', key: special };
+      }
       const r = literalRational(l);
       if (!r || l.type !== 'string') return incompatible(l, column, t);
       return { kind: 'exact', key: Number(l.value) };

@@ -128,6 +128,17 @@ export function parseDecimalText(text: string): Rational | null {
   return { unscaled, scale };
 }
 
+/**
+ * The non-finite value of a text Spark's string-to-double cast reads (trimmed, any case: `NaN`, `Infinity`,
+ * `-Infinity`, `inf`, `+inf`, `-nan` ...); null for any other text.
+ */
+export function parseNonFiniteText(text: string): number | null {
+  const m = /^\s*([+-]?)(nan|infinity|inf)\s*$/i.exec(text);
+  if (!m) return null;
+  if (m[2]!.toLowerCase() === 'nan') return Number.NaN;
+  return m[1] === '-' ? -Infinity : Infinity;
+}
+
 /** Exact value of a JS number (via its shortest round-trip decimal text, which is what users typed). */
 export function numberToRational(n: number): Rational | null {
   if (!Number.isFinite(n)) return null;

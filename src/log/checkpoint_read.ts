@@ -86,12 +86,16 @@ function fixFileAction(kind: 'add' | 'remove', o: { [k: string]: Plain }): { [k:
   return out;
 }
 
-/** Nulls in stats_parsed mean "no statistic" (JSON stats omit those keys). */
+/**
+ * Nulls in stats_parsed mean "no statistic" (JSON stats omit those keys). NaN and infinite floats become the
+ * strings Spark's JSON stats hold for them ("NaN", "Infinity", "-Infinity"), which JSON.stringify would make null.
+ */
 function pruneNullStats(o: { [k: string]: Plain }): { [k: string]: Plain } {
   const out: { [k: string]: Plain } = {};
   for (const [k, v] of Object.entries(o)) {
     if (v === null) continue;
-    out[k] = typeof v === 'object' && !Array.isArray(v) ? pruneNullStats(v) : v;
+    if (typeof v === 'number' && !Number.isFinite(v)) out[k] = Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+    else out[k] = typeof v === 'object' && !Array.isArray(v) ? pruneNullStats(v) : v;
   }
   return out;
 }

@@ -24,6 +24,7 @@ import {
   inList,
   not3,
   numberToRational,
+  parseNonFiniteText,
   parseTimestampText,
   rescale,
   resolveColumn,
@@ -89,6 +90,12 @@ export interface ColumnBounds {
   max?: Key;
   /** min and max are actual values of the rows (not widened or truncated bounds), so min == max == v proves all are v. */
   exact: boolean;
+  /**
+   * Floats: max bounds only the values that are not NaN, and NaN (above every number, as in Spark) may be among
+   * the rows. Spark writes max "NaN" when a file holds one, but delta-rs and Parquet writers leave NaN out of
+   * max, and a file does not say which wrote it. min is a lower bound of every value either way.
+   */
+  nanAboveMax?: boolean;
 }
 
 /** Bounds of one set of rows (a data file, a row group), as the evaluator asks for them. */
@@ -163,6 +170,7 @@ export class FileBounds implements BoundsSource {
     const max = statKey(statAt(stats.maxValues, phys), d, 1);
     if (min !== undefined) b.min = min;
     if (max !== undefined) b.max = max;
+    if (d.kind === 'float' && !(typeof max === 'number' && Number.isNaN(max))) b.nanAboveMax = true;
     return b;
   }
 }
@@ -200,6 +208,8 @@ function statKey(v: StatValue | undefined, d: Domain, side: -1 | 1): Key | undef
     }
     case 'float':
       if (typeof v === 'bigint') return Number(v);
+      // Spark writes NaN and the infinities as the strings "NaN", "Infinity", "-Infinity" (its JSON generator).
+      if (typeof v === 'string') return parseNonFiniteText(v) ?? undefined;
       if (typeof v !== 'number') return undefined;
       // Spark writes a float's shortest float32 text while the column holds the float32 value itself, which as
       // a double may lie on either side of that text; with type widening (float -> double) old files keep such
@@ -306,6 +316,9 @@ function leafMay(src: BoundsSource, leaf: Leaf): boolean {
     return !allNull;
   }
   if (allNull) return false; // comparisons / IN with a NULL value are never TRUE
+  // Rows that are NaN may lie above max: keep the set when a NaN would match. Otherwise only the other values
+  // can match, and max bounds those.
+  if (bounds.nanAboveMax && nanMatches(leaf, op, coerced)) return true;
   const minLe = (k: Key) => min === undefined || compareKeys(min, k) <= 0;
   const maxGe = (k: Key) => max === undefined || compareKeys(max, k) >= 0;
   const single = (k: Key): boolean =>
@@ -350,6 +363,15 @@ function leafMay(src: BoundsSource, leaf: Leaf): boolean {
     case '>=':
       return maxGe(v);
   }
+}
+
+/** Whether a NaN value makes a comparison / IN leaf TRUE (Spark: NaN = NaN, NaN above every number). */
+function nanMatches(leaf: Leaf, op: ComparisonOp | null, coerced: CoercedLiteral[]): boolean {
+  if (leaf.kind === 'in') {
+    const t = inList(Number.NaN, coerced);
+    return (leaf.negated ? not3(t) : t) === TRUE;
+  }
+  return op !== null && compareWithLiteral(op, Number.NaN, coerced[0]!) === TRUE;
 }
 
 /** Column-vs-column: decided only when both are partition columns of the same domain. */

@@ -3,7 +3,7 @@
 // type it was written in) and then widened to the table's type, so type-widened columns (int stats under a long
 // column, float under double, int under decimal, date under timestamp_ntz) bound correctly. Every doubt gives no
 // bound: unknown encodings, NaN, truncated maxima, INT96 (its sort order is undefined in parquet.thrift), unsigned
-// integers. No I/O.
+// integers; float maxima bound only the values other than NaN. No I/O.
 import type { Add } from '../log/actions.js';
 import type { ParquetSchemaNode, ParquetStatistics } from '../storage/parquet.js';
 import type { StructType } from '../schema/types.js';
@@ -57,6 +57,8 @@ export class RowGroupBounds implements BoundsSource {
     if (min !== undefined) b.min = min;
     if (max !== undefined) b.max = max;
     if (st.minExact === false || st.maxExact === false) b.exact = false;
+    // Parquet writers leave NaN out of float min/max (a NaN statistic gives no bound above): the rows may hold NaN.
+    if (leaf.node.type === 'FLOAT' || leaf.node.type === 'DOUBLE') b.nanAboveMax = true;
     return b;
   }
 }
@@ -150,11 +152,8 @@ function boundOf(node: ParquetSchemaNode, bytes: Uint8Array, d: Domain, side: -1
       return s.exact ? s.value : side < 0 ? s.floor : s.ceil;
     }
     case 'float':
-      if (v.kind === 'float') {
-        // NaN is larger than every number in our order, and Parquet writers leave NaN out of min/max: a maximum
-        // is no upper bound when the row group may hold a NaN. A minimum stays a lower bound.
-        return side < 0 ? v.value : undefined;
-      }
+      // A float maximum bounds the values other than NaN only (ColumnBounds.nanAboveMax, set by the caller).
+      if (v.kind === 'float') return v.value;
       if (v.kind === 'int' && v.scale === 0 && v.value >= -(2n ** 53n) && v.value <= 2n ** 53n) return Number(v.value);
       return undefined;
     case 'string':

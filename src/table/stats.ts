@@ -6,6 +6,7 @@ import { decimalParams } from '../schema/json.js';
 import type { DataType, StructField, StructType } from '../schema/types.js';
 import { floorDiv, formatDate, formatDecimal } from '../schema/values.js';
 import { compareStrings } from '../expr/index.js';
+import { javaFloatingString } from '../schema/partition_values.js';
 import { readValues, type Value } from '../schema/access/get.js';
 import { validityOf } from '../schema/access/validity.js';
 import { bytesAt, fixedValues, type BigIntArray, type NumberArray } from '../schema/access/view.js';
@@ -141,9 +142,8 @@ function jsonOf(kind: Kind, t: DataType, v: Value): string | undefined {
     case 'long':
       return (v as bigint).toString();
     case 'float':
-      return Number.isFinite(v as number) ? formatFloat32(v as number) : undefined;
     case 'double':
-      return Number.isFinite(v as number) ? String(v) : undefined;
+      return floatStatJson(v as number, kind === 'float');
     case 'decimal':
       return formatDecimal(v as bigint, decimalParams(t)!.scale);
     case 'date':
@@ -155,6 +155,15 @@ function jsonOf(kind: Kind, t: DataType, v: Value): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A float/double statistic as Spark's JSON generator writes it: Java's Float/Double.toString text (`1.0`, `-0.0`,
+ * `1.0E20`), and NaN and the infinities as the strings "NaN", "Infinity", "-Infinity".
+ */
+function floatStatJson(v: number, float32: boolean): string {
+  const text = javaFloatingString(v, float32);
+  return Number.isFinite(v) ? text : JSON.stringify(text);
 }
 
 function less(kind: Kind, a: Value, b: Value): boolean {
@@ -182,6 +191,12 @@ function leafStats(values: readonly Value[], t: DataType, prefixLen: number): { 
     if (max === null || less(kind, max, v)) max = v;
   }
   const out: { min?: string; max?: string; nulls: number } = { nulls };
+  // Spark's min/max aggregates order NaN above every number: max is NaN when a NaN is present, min only when
+  // every value is NaN. Readers need that max (pruning.ts keeps a NaN-matching file unless max is NaN).
+  if (sawNaN) {
+    if (min === null) min = Number.NaN;
+    max = Number.NaN;
+  }
   if (min === null || kind === 'none') return out;
   if (kind === 'string') {
     out.min = JSON.stringify(truncateMinString(min as string, prefixLen));
@@ -190,8 +205,7 @@ function leafStats(values: readonly Value[], t: DataType, prefixLen: number): { 
     return out;
   }
   out.min = jsonOf(kind, t, min);
-  // Spark orders NaN above every number, so max would be NaN: leave it out rather than write "NaN".
-  if (!sawNaN) out.max = jsonOf(kind, t, max);
+  out.max = jsonOf(kind, t, max);
   return out;
 }
 

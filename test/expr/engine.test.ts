@@ -197,6 +197,9 @@ describe('overflow and errors', () => {
     ['nope + 1', /unknown column 'nope' \(table columns: id, a, l, d, dec, s, b, dt, ts, st\) \(at position 1 in: nope \+ 1\)/],
     ['a + st.y', /unknown column 'st.y' .*at position 5/],
     ["a = 'abc'", /literal 'abc' \(string\) cannot be compared with column 'a' of type integer \(at position 5/],
+    // 'NaN' / 'Infinity' name values of float columns only
+    ["a = 'NaN'", /literal 'NaN' \(string\) cannot be compared with column 'a' of type integer/],
+    ["d > 'Infinityx'", /literal 'Infinityx' \(string\) cannot be compared with column 'd' of type double/],
     ['s > 5', /literal 5 \(number\) cannot be compared with column 's' of type string/],
     ['a = s', /cannot compare column 'a' \(integer\) with column 's' \(string\) \(at position 3/],
     ['b + 1', /'\+' needs a number, but column 'b' is boolean \(at position 1/],

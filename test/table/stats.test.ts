@@ -1,3 +1,4 @@
+import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
 import { parseSchema } from '../../src/schema/json.js';
@@ -52,7 +53,7 @@ describe('collectStats', () => {
     expect(json).toBe(
       '{"numRecords":3,' +
         '"minValues":{"l":-1,"i":-7,"f":0.1,"d":-2.5,"dec":-0.01,"s":"apple","dt":"1969-12-31","ts":"1969-12-31T23:59:59.999Z","ntz":"1970-01-01T00:00:00.000","st":{"x":1,"y":{"z":"q"}}},' +
-        '"maxValues":{"l":9007199254740993,"i":5,"f":2.5,"d":3,"dec":12345678901234567890.05,"s":"banana","dt":"2024-01-31","ts":"2024-01-01T00:00:00.999Z","ntz":"2024-01-01T00:00:00.001","st":{"x":1,"y":{"z":"q"}}},' +
+        '"maxValues":{"l":9007199254740993,"i":5,"f":2.5,"d":3.0,"dec":12345678901234567890.05,"s":"banana","dt":"2024-01-31","ts":"2024-01-01T00:00:00.999Z","ntz":"2024-01-01T00:00:00.001","st":{"x":1,"y":{"z":"q"}}},' +
         '"nullCount":{"l":0,"i":1,"f":1,"d":1,"dec":1,"s":1,"b":1,"bin":2,"dt":1,"ts":1,"ntz":1,"st":{"x":2,"y":{"z":2}},"arr":2,"m":2,"allnull":3}}',
     );
     const parsed = parseStats(json)!;
@@ -100,11 +101,29 @@ describe('collectStats', () => {
     expect(compareStrings('\ufffd', '😀')).toBeLessThan(0);
   });
 
-  it('leaves max out when a float column holds NaN, min of the remaining values', () => {
-    const schema = S([F('d', 'double')]);
-    const stats = JSON.parse(collectStats(objectsToArrow([{ d: 1 }, { d: NaN }, { d: -3 }], schema), schema, { partitionColumns: [] }));
-    expect(stats.minValues).toEqual({ d: -3 });
-    expect(stats.maxValues).toEqual({});
+  it('writes NaN, infinities and -0.0 of floats as Spark does (NaN above every number; "NaN", "Infinity" strings)', () => {
+    const schema = S([F('d', 'double'), F('f', 'float')]);
+    const stats = (rows: Array<number | null>) =>
+      collectStats(objectsToArrow(rows.map((x) => ({ d: x, f: x })), schema), schema, { partitionColumns: [] });
+    // The texts below are what Spark 4.0.1 / delta-spark 4.0.1 wrote for the same rows (interop, one file each).
+    expect(stats([1, NaN, 5])).toBe('{"numRecords":3,"minValues":{"d":1.0,"f":1.0},"maxValues":{"d":"NaN","f":"NaN"},"nullCount":{"d":0,"f":0}}');
+    expect(stats([NaN, NaN])).toBe('{"numRecords":2,"minValues":{"d":"NaN","f":"NaN"},"maxValues":{"d":"NaN","f":"NaN"},"nullCount":{"d":0,"f":0}}');
+    expect(stats([Infinity, -1])).toBe('{"numRecords":2,"minValues":{"d":-1.0,"f":-1.0},"maxValues":{"d":"Infinity","f":"Infinity"},"nullCount":{"d":0,"f":0}}');
+    expect(stats([-Infinity, 2])).toBe('{"numRecords":2,"minValues":{"d":"-Infinity","f":"-Infinity"},"maxValues":{"d":2.0,"f":2.0},"nullCount":{"d":0,"f":0}}');
+    expect(stats([-0, 0])).toBe('{"numRecords":2,"minValues":{"d":-0.0,"f":-0.0},"maxValues":{"d":-0.0,"f":-0.0},"nullCount":{"d":0,"f":0}}');
+    expect(stats([0, -0])).toBe('{"numRecords":2,"minValues":{"d":0.0,"f":0.0},"maxValues":{"d":0.0,"f":0.0},"nullCount":{"d":0,"f":0}}');
+    expect(stats([null, NaN])).toBe('{"numRecords":2,"minValues":{"d":"NaN","f":"NaN"},"maxValues":{"d":"NaN","f":"NaN"},"nullCount":{"d":1,"f":1}}');
+    expect(stats([0.1, 1e20])).toBe('{"numRecords":2,"minValues":{"d":0.1,"f":0.1},"maxValues":{"d":1.0E20,"f":1.0E20},"nullCount":{"d":0,"f":0}}');
+  });
+
+  it('writes the same float stats on sliced and multi-chunk input (fast and generic paths)', () => {
+    const schema = S([F('d', 'double'), F('st', { type: 'struct', fields: [F('x', 'double')] })]);
+    const rows = [1, NaN, -0, 7, -Infinity, null, 3].map((x) => ({ d: x, st: { x } }));
+    const whole = objectsToArrow(rows, schema);
+    const parts = new arrow.Table([...objectsToArrow(rows.slice(0, 3), schema).batches, ...objectsToArrow(rows.slice(3), schema).batches]);
+    const sliced = objectsToArrow([{ d: 99, st: { x: 99 } }, ...rows, { d: -99, st: { x: -99 } }], schema).slice(1, 1 + rows.length);
+    const expected = '{"numRecords":7,"minValues":{"d":"-Infinity","st":{"x":"-Infinity"}},"maxValues":{"d":"NaN","st":{"x":"NaN"}},"nullCount":{"d":1,"st":{"x":1}}}';
+    for (const t of [whole, parts, sliced]) expect(collectStats(t, schema, { partitionColumns: [] })).toBe(expected);
   });
 
   it('counts a column absent from the data as all null', () => {
