@@ -9,6 +9,7 @@ import {
   type ColumnMappingMode,
 } from '../schema/column_mapping.js';
 import { parseSchema } from '../schema/json.js';
+import { canonicalPartitionValue } from '../schema/partition_values.js';
 import type { StructField, StructType } from '../schema/types.js';
 import type { Metadata, Protocol } from './actions.js';
 import { assertReadable, assertWritable, hasFeature } from './features.js';
@@ -18,6 +19,8 @@ export class TableConfiguration {
   readonly schema: StructType;
   readonly partitionColumns: readonly string[];
   readonly properties: TableProperties;
+  /** Schema fields of the partition columns, found on first use (partitionKey). */
+  private partitionFields?: StructField[];
 
   constructor(
     readonly protocol: Protocol,
@@ -108,6 +111,19 @@ export class TableConfiguration {
   /** Serialized value of partition column `field` in an add's partitionValues (physical name first). */
   partitionValue(partitionValues: Record<string, string | null> | null | undefined, field: Pick<StructField, 'name' | 'metadata'>): string | null {
     return partitionValueOf(partitionValues, field, this.columnMappingMode);
+  }
+
+  /**
+   * Identity of the partition of a file's partitionValues, for grouping files by partition: the value of each
+   * partition column in canonical form (canonicalPartitionValue), so files whose writers spelled one value
+   * differently ("1.0E20" / "100000000000000000000", "" / null) are one partition.
+   */
+  partitionKey(partitionValues: Record<string, string | null> | null | undefined): string {
+    const fields = (this.partitionFields ??= this.partitionColumns.map((c) => {
+      const f = this.schema.fields.find((x) => x.name === c) ?? this.schema.fields.find((x) => x.name.toLowerCase() === c.toLowerCase());
+      return f ?? { name: c, type: 'string' as const, nullable: true, metadata: {} };
+    }));
+    return JSON.stringify(fields.map((f) => canonicalPartitionValue(this.partitionValue(partitionValues, f), f.type, f.name)));
   }
 
   // ---- commit time (PROTOCOL.md "In-Commit Timestamps") ---------------------------------------------------

@@ -241,6 +241,22 @@ export function parseNormalizedPartitionValue(s: string | null | undefined, type
 }
 
 /**
+ * The partition string deltats writes for the value that partition string `s` holds, so that spellings of one value
+ * agree: "1.0E20" (Spark, deltats now) and "100000000000000000000" (delta-rs, older deltats), "" and null, "1.2" and
+ * "1.20" for a decimal(3,2), the timestamp forms. Strings and binary stay as written (their text is the value). Text
+ * that is not a value of `type` is returned unchanged.
+ */
+export function canonicalPartitionValue(s: string | null | undefined, type: DataType, column?: string): string | null {
+  if (s === null || s === undefined || s === '') return null;
+  if (type === 'string' || type === 'binary') return s;
+  try {
+    return serializeNormalizedPartitionValue(parseNormalizedPartitionValue(s, type, column), type);
+  } catch {
+    return s;
+  }
+}
+
+/**
  * JS value of a partition string for filtering and display: long bigint, integer/short/byte/float/double
  * number, boolean, string, binary Uint8Array, date days since epoch (number), timestamp/timestamp_ntz bigint
  * microseconds since epoch (UTC), decimal exact plain string with `scale` fraction digits. '' and null -> null.

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../src/errors.js';
 import {
   addPathFor,
+  canonicalPartitionValue,
   escapePartitionPathSegment,
   HIVE_DEFAULT_PARTITION,
   parsePartitionPath,
@@ -119,5 +120,31 @@ describe('partition paths', () => {
       }
     }
     expect(checked).toBeGreaterThan(8);
+  });
+});
+
+describe('canonicalPartitionValue', () => {
+  it('gives every spelling of one value the string deltats writes; strings, binary and invalid text stay', () => {
+    const cases: Array<[string | null, string, string | null]> = [
+      ['100000000000000000000', 'double', '1.0E20'],
+      ['1.0E20', 'double', '1.0E20'],
+      ['1e20', 'double', '1.0E20'],
+      ['2.50', 'double', '2.5'],
+      ['-0.0', 'double', '-0.0'], // not 0.0: OPTIMIZE must not change a value's sign
+      ['NaN', 'double', 'NaN'],
+      ['0.1', 'float', '0.1'],
+      ['1.2', 'decimal(5,2)', '1.20'],
+      ['0', 'decimal(5,2)', '0.00'],
+      ['+7', 'integer', '7'],
+      ['2021-09-08T11:11:11.000000Z', 'timestamp', '2021-09-08 11:11:11.000000'],
+      ['2021-09-08 11:11:11', 'timestamp', '2021-09-08 11:11:11.000000'],
+      ['', 'integer', null],
+      [null, 'double', null],
+      ['', 'string', null],
+      [' a ', 'string', ' a '],
+      ['\u00e9', 'binary', '\u00e9'],
+      ['abc', 'double', 'abc'],
+    ];
+    for (const [raw, type, want] of cases) expect(canonicalPartitionValue(raw, type as never), `${raw} ${type}`).toBe(want);
   });
 });

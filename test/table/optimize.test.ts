@@ -1,9 +1,10 @@
 // optimize(): bin-packing compaction keeps rows (incl. applying DVs), reduces files, dataChange=false, and fails
 // rather than resurrect rows when a concurrent commit removed a file it compacts.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DeltaTable, optimize } from '../../src/delta_table.js';
+import { Transaction } from '../../src/index.js';
 import { binPack } from '../../src/table/operations/optimize.js';
 import { ConcurrentDeleteReadError, InvalidArgumentError } from '../../src/errors.js';
 import { LocalStore } from '../../src/storage/local.js';
@@ -88,6 +89,60 @@ describe('optimize', () => {
     const again = await optimize(after);
     expect(again.version).toBeNull();
     expect((await DeltaTable.open(dir)).version).toBe(10);
+  });
+
+  it('groups files by partition VALUE: spellings of one value by different writers are one partition', async () => {
+    const pschema: StructType = {
+      type: 'struct',
+      fields: [
+        { name: 'id', type: 'long', nullable: true, metadata: {} },
+        { name: 'x', type: 'double', nullable: true, metadata: {} },
+        { name: 'dec', type: 'decimal(5,2)', nullable: true, metadata: {} },
+      ],
+    };
+    const rows = (from: number) => [
+      { id: BigInt(from), x: 1e20, dec: '1.20' },
+      { id: BigInt(from + 1), x: 2.5, dec: '0.00' },
+      { id: BigInt(from + 2), x: null, dec: null },
+    ];
+    const dir = join(tempDir('deltats-optimize-spelling-'), 't');
+    const t = await DeltaTable.create(dir, { schema: pschema, partitionBy: ['x', 'dec'] });
+    await t.append(rows(0));
+    expect(t.files().map((a) => a.partitionValues).sort((a, b) => String(a.x).localeCompare(String(b.x)))).toEqual([
+      { x: '1.0E20', dec: '1.20' },
+      { x: '2.5', dec: '0.00' },
+      { x: null, dec: null },
+    ]);
+    // A second commit of the same partitions as delta-rs / an older deltats spelled them (plain digits, a decimal
+    // without its trailing zeros, '' for null): the files come from another table, committed with those values.
+    const otherDir = join(tempDir('deltats-optimize-spelling-src-'), 't');
+    const other = await DeltaTable.create(otherDir, { schema: pschema, partitionBy: ['x', 'dec'] });
+    await other.append(rows(10));
+    const respell: Record<string, string> = { '1.0E20': '100000000000000000000', '1.20': '1.2', '2.5': '2.50', '0.00': '0' };
+    const adds = other.files().map((a) => {
+      mkdirSync(dirname(join(dir, decodeURIComponent(a.path))), { recursive: true });
+      copyFileSync(join(otherDir, decodeURIComponent(a.path)), join(dir, decodeURIComponent(a.path)));
+      const pv = Object.fromEntries(Object.entries(a.partitionValues).map(([k, v]) => [k, v === null ? '' : respell[v]!]));
+      return { add: { ...a, partitionValues: pv } };
+    });
+    const latest = await DeltaTable.open(dir);
+    await new Transaction(new LocalStore(dir), latest.snapshot, { operation: 'WRITE', operationParameters: { mode: 'Append' } }).addActions(adds).commit();
+    const spelled = await DeltaTable.open(dir);
+    expect(spelled.files().map((a) => a.partitionValues.x).sort()).toEqual(['', '1.0E20', '100000000000000000000', '2.5', '2.50', null].sort());
+    const before = rowSet(await spelled.scan().toArray());
+    expect(before).toHaveLength(6);
+    expect(await spelled.scan({ filter: 'x = 1e20 AND dec = 1.2' }).toArray()).toHaveLength(2); // reads agree already
+
+    const res = await optimize(spelled);
+    expect(res.metrics).toMatchObject({ numFilesRemoved: 6, numFilesAdded: 3, partitionsOptimized: 3 });
+    const after = await DeltaTable.open(dir);
+    // one file per partition, its values in the canonical (Spark) spelling
+    expect(after.files().map((a) => a.partitionValues).sort((a, b) => String(a.x).localeCompare(String(b.x)))).toEqual([
+      { x: '1.0E20', dec: '1.20' },
+      { x: '2.5', dec: '0.00' },
+      { x: null, dec: null },
+    ]);
+    expect(rowSet(await after.scan().toArray())).toEqual(before);
   });
 
   it('respects the target size and a partition predicate', async () => {

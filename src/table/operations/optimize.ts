@@ -1,6 +1,5 @@
 // OPTIMIZE (bin-packing compaction): rewrite the small files of each partition into files near the target size.
 // One commit, dataChange=false for removes and adds; rows are unchanged (deletion vectors are applied while rewriting).
-import stableStringify from 'fast-json-stable-stringify';
 import type { Action, Add } from '../../log/actions.js';
 import type { Snapshot } from '../../log/snapshot.js';
 import type { TransactionOptions } from '../../log/transaction.js';
@@ -87,10 +86,6 @@ export function binPack(files: Add[], target: number): Add[][] {
   return bins.filter((b) => b.length > 1 || b[0]!.deletionVector);
 }
 
-function partitionKey(a: Add): string {
-  return stableStringify(a.partitionValues ?? {});
-}
-
 /** Compact small files of `snapshot` (the latest version); see OptimizeOptions. */
 export async function optimize(snapshot: Snapshot, options: OptimizeOptions = {}): Promise<Committed<OptimizeResult>> {
   const store = snapshot.store;
@@ -123,7 +118,7 @@ export async function optimize(snapshot: Snapshot, options: OptimizeOptions = {}
 
   const byPartition = new Map<string, Add[]>();
   for (const a of considered) {
-    const k = partitionKey(a);
+    const k = config.partitionKey(a.partitionValues);
     const list = byPartition.get(k);
     if (list) list.push(a);
     else byPartition.set(k, [a]);
