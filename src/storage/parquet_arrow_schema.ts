@@ -7,8 +7,21 @@ export const ARROW_SCHEMA_KEY = 'ARROW:schema';
 /** IPC end-of-stream marker: continuation + zero length. */
 const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
+/** Recent results of pruneArrowSchema (a scan cuts the same hint to the same columns once per row group). */
+const pruned = new Map<string, string | null>();
+const PRUNED_CACHE = 64;
+
 /** The hint keeping only the top-level fields in `keep` (in their order), or null when it cannot be decoded. */
 export function pruneArrowSchema(base64: string, keep: ReadonlySet<string>): string | null {
+  const key = `${[...keep].sort().join('\u0000')}\u0001${base64}`;
+  if (pruned.has(key)) return pruned.get(key)!;
+  const out = pruneUncached(base64, keep);
+  if (pruned.size >= PRUNED_CACHE) pruned.delete(pruned.keys().next().value!);
+  pruned.set(key, out);
+  return out;
+}
+
+function pruneUncached(base64: string, keep: ReadonlySet<string>): string | null {
   let schema: Schema;
   try {
     const message = Buffer.from(base64, 'base64');

@@ -5,6 +5,7 @@
 import { ProtocolError } from '../errors.js';
 import { ARROW_SCHEMA_KEY, pruneArrowSchema } from './parquet_arrow_schema.js';
 import type { ParquetFooter } from './parquet_footer.js';
+import { columnChunkRange, sliceFetched, type ByteRange, type FetchedRange } from './parquet_ranges.js';
 import { CompactReader, T_BINARY, T_I32, T_I64, T_LIST, T_STRUCT, type ThriftFieldSpan } from './parquet_thrift.js';
 import { CompactWriter } from './parquet_thrift_write.js';
 
@@ -18,11 +19,17 @@ const SCHEMA_NUM_CHILDREN = 5;
 const KV_KEY = 1;
 const KV_VALUE = 2;
 const RG_COLUMNS = 1;
+const RG_NUM_ROWS = 3;
 const RG_FILE_OFFSET = 5;
+const RG_COMPRESSED_SIZE = 6;
 const CHUNK_FILE_OFFSET = 2;
 const CHUNK_META = 3;
 /** ColumnChunk offset_index_offset/length, column_index_offset/length: the page index is not carried over. */
 const CHUNK_PAGE_INDEX = new Set([4, 5, 6, 7]);
+const META_NUM_VALUES = 5;
+const META_COMPRESSED_SIZE = 7;
+/** ColumnMetaData statistics, size_statistics, geospatial_statistics: dropped from a chunk cut to some pages. */
+const META_CHUNK_STATS = new Set([12, 16, 17]);
 const META_DATA_PAGE_OFFSET = 9;
 const META_INDEX_PAGE_OFFSET = 10;
 const META_DICTIONARY_PAGE_OFFSET = 11;
@@ -31,12 +38,6 @@ const META_BLOOM = new Set([14, 15]);
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]);
 const decoder = new TextDecoder();
-
-/** A byte range of the original file, fetched. */
-export interface FetchedRange {
-  start: number;
-  bytes: Uint8Array;
-}
 
 /** Reads a zigzag varint (an i64 field's value bytes). */
 function zigzagAt(buf: Uint8Array, span: ThriftFieldSpan): bigint {
@@ -110,9 +111,32 @@ function keptSchema(footer: ParquetFooter, keep: ReadonlySet<string> | null): { 
 }
 
 /**
+ * Pages cut from the chunks of the ONE row group of a compact file: the row group holds `numRows` rows, and each
+ * leaf (index in the original file's leaf order) in `chunks` keeps only some of its pages (the rest keep the whole
+ * chunk). Exact only for non-repeated leaves, whose pages hold whole rows: parquet_ranged.ts chooses them.
+ */
+export interface PageSubset {
+  numRows: number;
+  chunks: Map<number, CutChunk>;
+}
+
+/** A column chunk cut to some of its data pages. */
+export interface CutChunk {
+  /** File offset of the chunk's first data page (the OffsetIndex's first page): bytes before it (the dictionary
+   *  page) are kept whole. */
+  firstDataPage: number;
+  /** The kept data pages (file offsets, ascending): they become the chunk's pages, in this order. */
+  pages: ByteRange[];
+  /** Values in the kept pages (rows, for a non-repeated leaf). */
+  numValues: number;
+}
+
+/**
  * Assembles the compact file. `meta` is the original FileMetaData (Thrift bytes) and `footer` its decoding,
  * `rowGroups` the selected row groups (ascending), `columns` the kept top-level columns (undefined = all), and
- * `ranges` the fetched byte ranges (ascending, disjoint), which must hold every kept column chunk.
+ * `ranges` the fetched byte ranges (ascending, disjoint), which must hold every kept column chunk (of a cut chunk:
+ * the bytes before its first data page, and its kept pages). With `subset` (one row group only), chunks are cut to
+ * some of their pages. Each kept chunk's bytes are laid out contiguously, in footer order.
  */
 export function assembleCompactParquet(
   meta: Uint8Array,
@@ -121,33 +145,50 @@ export function assembleCompactParquet(
   columns: readonly string[] | undefined,
   ranges: readonly FetchedRange[],
   file: string,
+  subset?: PageSubset,
 ): Uint8Array {
   const what = `Parquet footer of ${file}`;
-  // Where each range lands in the compact file.
-  const bases: number[] = [];
-  let pos = MAGIC.length;
-  for (const r of ranges) {
-    bases.push(pos);
-    pos += r.bytes.length;
-  }
-  /** New position of original offset `o` when a range holds it, else undefined. */
-  const moved = (o: bigint): bigint | undefined => {
-    const n = Number(o);
-    let lo = 0;
-    let hi = ranges.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = ranges[mid]!;
-      if (n < r.start) hi = mid - 1;
-      else if (n >= r.start + r.bytes.length) lo = mid + 1;
-      else return BigInt(bases[mid]! + (n - r.start));
-    }
-    return undefined;
-  };
+  if (subset && rowGroups.length !== 1) throw new Error('assembleCompactParquet: a page subset needs exactly one row group');
+  const bytesAt = (start: number, end: number): Uint8Array => sliceFetched(ranges, start, end, file);
 
-  const numRows = rowGroups.reduce((n, i) => n + (footer.rowGroups[i]?.numRows ?? 0), 0);
   const keep = columns ? new Set(columns) : null;
   const kept = keptSchema(footer, keep);
+  // The layout: each kept chunk's pieces, contiguous, after the magic. `moved` maps an original page offset of a
+  // chunk to its new place (undefined: not among the chunk's bytes, e.g. a placeholder dictionary offset of 0).
+  type Placed = { moved: (o: bigint) => bigint | undefined; size: number; cut?: CutChunk };
+  const pieces: Uint8Array[] = [];
+  let pos = MAGIC.length;
+  const layout = new Map<string, Placed>();
+  for (const g of rowGroups) {
+    const rg = footer.rowGroups[g];
+    if (!rg) throw new ProtocolError(`Parquet footer: row group ${g} does not exist (${footer.rowGroups.length} row groups)`, file);
+    rg.columns.forEach((c, leaf) => {
+      if (!kept.leaves[leaf]) return;
+      const { start, end } = columnChunkRange(c, g, Number.MAX_SAFE_INTEGER, file);
+      const base = pos;
+      const cut = subset?.chunks.get(leaf);
+      if (!cut) {
+        pieces.push(bytesAt(start, end));
+        pos += end - start;
+        const moved = (o: bigint): bigint | undefined => (o >= start && o < end ? BigInt(base) + o - BigInt(start) : undefined);
+        layout.set(`${g}:${leaf}`, { moved, size: end - start });
+        return;
+      }
+      const prefix = cut.firstDataPage - start;
+      if (prefix < 0 || cut.firstDataPage > end) throw new ProtocolError(`Parquet page index: the first data page of ${c.pathInSchema.join('.')} lies outside its chunk`, file);
+      if (prefix > 0) pieces.push(bytesAt(start, cut.firstDataPage));
+      for (const p of cut.pages) pieces.push(bytesAt(p.start, p.end));
+      const size = prefix + cut.pages.reduce((n, p) => n + p.end - p.start, 0);
+      pos += size;
+      const moved = (o: bigint): bigint | undefined => {
+        if (o < start || o >= end) return undefined;
+        return o < cut.firstDataPage ? BigInt(base) + o - BigInt(start) : BigInt(base + prefix);
+      };
+      layout.set(`${g}:${leaf}`, { moved, size, cut });
+    });
+  }
+
+  const numRows = subset ? subset.numRows : rowGroups.reduce((n, i) => n + (footer.rowGroups[i]?.numRows ?? 0), 0);
   const fm = new CompactReader(meta, 0, meta.length, what).structSpans();
   const rgField = fm.find((f) => f.id === FILE_ROW_GROUPS);
   const allRowGroups = rgField ? structListSpans(meta, rgField, what, file) : [];
@@ -157,10 +198,15 @@ export function assembleCompactParquet(
     w.raw(meta.subarray(f.start, f.end));
   };
 
-  const writeColumnMeta = (spans: ThriftFieldSpan[]): void => {
+  const writeColumnMeta = (spans: ThriftFieldSpan[], { moved, size, cut }: Placed): void => {
     w.structBegin();
     for (const f of spans) {
-      if (f.id === META_DATA_PAGE_OFFSET || f.id === META_DICTIONARY_PAGE_OFFSET) {
+      if (cut && (f.id === META_NUM_VALUES || f.id === META_COMPRESSED_SIZE)) {
+        w.field(f.id, T_I64);
+        w.int(f.id === META_NUM_VALUES ? cut.numValues : size);
+      } else if (cut && META_CHUNK_STATS.has(f.id)) {
+        continue; // the chunk's statistics describe pages it no longer holds
+      } else if (f.id === META_DATA_PAGE_OFFSET || f.id === META_DICTIONARY_PAGE_OFFSET) {
         const to = moved(zigzagAt(meta, f));
         if (to === undefined) {
           // A dictionary offset outside the chunk is a writer's placeholder (0) that the range plan ignored too.
@@ -176,17 +222,17 @@ export function assembleCompactParquet(
     w.structEnd();
   };
 
-  const writeChunk = (spans: ThriftFieldSpan[]): void => {
+  const writeChunk = (spans: ThriftFieldSpan[], placed: Placed): void => {
     w.structBegin();
     for (const f of spans) {
       if (CHUNK_PAGE_INDEX.has(f.id)) continue;
       if (f.id === CHUNK_META) {
         w.field(f.id, T_STRUCT);
-        writeColumnMeta(new CompactReader(meta, f.start, f.end, what).structSpans());
+        writeColumnMeta(new CompactReader(meta, f.start, f.end, what).structSpans(), placed);
       } else if (f.id === CHUNK_FILE_OFFSET) {
         // Deprecated and unused by readers, but required by parquet.thrift: keep it in range.
         w.field(f.id, T_I64);
-        w.int(moved(zigzagAt(meta, f)) ?? 4n);
+        w.int(placed.moved(zigzagAt(meta, f)) ?? 4n);
       } else copy(f);
     }
     w.structEnd();
@@ -266,14 +312,22 @@ export function assembleCompactParquet(
         w.structBegin();
         for (const g of rg.fields) {
           if (g.id === RG_FILE_OFFSET) continue; // optional; the chunks' offsets are what readers use
+          if (subset && g.id === RG_COMPRESSED_SIZE) continue; // optional; no longer the sum of the chunks
+          if (subset && g.id === RG_NUM_ROWS) {
+            w.field(g.id, T_I64);
+            w.int(subset.numRows);
+            continue;
+          }
           if (g.id !== RG_COLUMNS) {
             copy(g);
             continue;
           }
-          const chunks = structListSpans(meta, g, what, file).filter((_, leaf) => kept.leaves[leaf] === true);
+          const chunks = structListSpans(meta, g, what, file);
           w.field(g.id, T_LIST);
-          w.listHeader(T_STRUCT, chunks.length);
-          for (const c of chunks) writeChunk(c.fields);
+          w.listHeader(T_STRUCT, kept.leaves.filter(Boolean).length);
+          chunks.forEach((c, leaf) => {
+            if (kept.leaves[leaf]) writeChunk(c.fields, layout.get(`${i}:${leaf}`)!);
+          });
         }
         w.structEnd();
       }
@@ -284,7 +338,11 @@ export function assembleCompactParquet(
 
   const out = new Uint8Array(pos + encoded.length + 8);
   out.set(MAGIC, 0);
-  ranges.forEach((r, i) => out.set(r.bytes, bases[i]!));
+  let at = MAGIC.length;
+  for (const p of pieces) {
+    out.set(p, at);
+    at += p.length;
+  }
   out.set(encoded, pos);
   new DataView(out.buffer, out.byteOffset).setUint32(pos + encoded.length, encoded.length, true);
   out.set(MAGIC, pos + encoded.length + 4);

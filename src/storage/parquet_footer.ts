@@ -59,6 +59,16 @@ export interface ParquetColumnMeta {
   dictionaryPageOffset?: number;
   /** Column chunk statistics, when the writer stored them. */
   statistics?: ParquetStatistics;
+  /** Where the chunk's OffsetIndex (page locations) lies in the file (ColumnChunk offset_index_offset/length). */
+  offsetIndex?: ParquetIndexLocation;
+  /** Where the chunk's ColumnIndex (per-page min/max/nulls) lies in the file (column_index_offset/length). */
+  columnIndex?: ParquetIndexLocation;
+}
+
+/** A byte range of the page index (parquet.thrift ColumnChunk offset_index_* / column_index_*). */
+export interface ParquetIndexLocation {
+  offset: number;
+  length: number;
 }
 
 /**
@@ -90,6 +100,9 @@ export interface ParquetFooter {
   rowGroups: ParquetRowGroup[];
   keyValueMetadata: Record<string, string>;
   createdBy?: string;
+  /** Per leaf (file order): true when its ColumnOrder is TYPE_DEFINED_ORDER (min/max by the logical type's order);
+   *  absent when the footer has no column_orders (then the page index's min/max order is undefined). */
+  typeDefinedOrder?: boolean[];
 }
 
 /** A node of the schema tree (the flat schema element list rebuilt with children). */
@@ -203,6 +216,14 @@ function columnMeta(s: ThriftStruct, file?: string): ParquetColumnMeta {
   return m;
 }
 
+/** A page index location of a column chunk (both fields set, in range), else undefined. */
+function indexLocation(cc: ThriftStruct, offsetId: number, lengthId: number, what: string, file?: string): ParquetIndexLocation | undefined {
+  const offset = optNum(cc.get(offsetId), `${what} offset`, file);
+  const length = optNum(cc.get(lengthId), `${what} length`, file);
+  if (offset === undefined || length === undefined || offset < 0 || length <= 0) return undefined;
+  return { offset, length };
+}
+
 /** Physical types whose deprecated min/max (signed comparison) order equals their logical order. */
 const LEGACY_STATS_OK = new Set<ParquetPhysicalType>(['BOOLEAN', 'INT32', 'INT64', 'FLOAT', 'DOUBLE']);
 
@@ -262,7 +283,12 @@ export function readParquetFooter(bytes: Uint8Array, file?: string): ParquetFoot
         columns: list(s.get(1), 'row group columns', file).map((c) => {
           const cc = struct(c, 'column chunk', file);
           if (cc.has(1)) fail('column chunks in external files (file_path) are not supported', file);
-          return columnMeta(struct(cc.get(3), 'column metadata', file), file);
+          const m = columnMeta(struct(cc.get(3), 'column metadata', file), file);
+          const oi = indexLocation(cc, 4, 5, 'offset index', file);
+          const ci = indexLocation(cc, 6, 7, 'column index', file);
+          if (oi) m.offsetIndex = oi;
+          if (ci) m.columnIndex = ci;
+          return m;
         }),
       };
     }),
@@ -270,6 +296,10 @@ export function readParquetFooter(bytes: Uint8Array, file?: string): ParquetFoot
   };
   const createdBy = fm.get(6);
   if (createdBy instanceof Uint8Array) footer.createdBy = decoder.decode(createdBy);
+  if (fm.has(7)) {
+    // ColumnOrder is a union: field 1 is TYPE_DEFINED_ORDER (an empty struct); any other member is an order we do not know.
+    footer.typeDefinedOrder = list(fm.get(7), 'column_orders', file).map((o) => o instanceof Map && o.has(1));
+  }
   return footer;
 }
 

@@ -9,13 +9,54 @@
 // and the INT96 fix-up (parquet_int96.ts, raw pages) would need the chunks fetched a second time. The compact file
 // is plain bytes: we choose the reads, it is transferred to a pool worker, and readParquet's INT96 fix-up reads its
 // pages as it reads any file's.
-import type { Table } from 'apache-arrow';
+//
+// Page selection (readRows): with the chunks' OffsetIndex, a column whose one leaf is not repeated is cut to the data
+// pages holding the wanted rows (plus its dictionary page): columns cut to the same pages share one compact file
+// whose one row group holds just those pages' rows; each decoded file is sliced to the wanted rows, and the columns
+// are zipped. Columns that cannot be cut (nested, INT96, no OffsetIndex) are decoded whole and sliced the same way.
+import { Table } from 'apache-arrow';
+import { ProtocolError } from '../errors.js';
+import { zipColumns } from '../schema/access/zip.js';
 import { decodeParquet, type ParquetThreadOptions } from './parquet.js';
-import { assembleCompactParquet, compactColumns } from './parquet_compact.js';
-import type { ParquetFooter } from './parquet_footer.js';
-import { COALESCE_GAP, RANGE_CONCURRENCY, coalesceRanges, columnChunkRanges, fetchRanges } from './parquet_ranges.js';
+import { assembleCompactParquet, compactColumns, type CutChunk } from './parquet_compact.js';
+import { schemaTree, type ParquetFooter, type ParquetSchemaInfo } from './parquet_footer.js';
+import {
+  pageRows,
+  pagesCovering,
+  readColumnIndex,
+  readOffsetIndex,
+  rowCount,
+  type ColumnIndex,
+  type OffsetIndex,
+  type RowRange,
+} from './parquet_page_index.js';
+import {
+  COALESCE_GAP,
+  RANGE_CONCURRENCY,
+  coalesceRanges,
+  columnChunkRange,
+  columnChunkRanges,
+  fetchRanges,
+  sliceFetched,
+  type ByteRange,
+  type FetchedRange,
+} from './parquet_ranges.js';
 import { readParquetTail, type ParquetTail } from './parquet_tail.js';
 import type { ObjectStore } from './store.js';
+
+/** The page index of one column chunk, as far as the file has one. */
+export interface ChunkPageIndex {
+  offset?: OffsetIndex;
+  column?: ColumnIndex;
+}
+
+/** Rows of one row group decoded by readRows, and what the page selection saved. */
+export interface RowsRead {
+  table: Table;
+  /** Data pages decoded, and data pages of the same chunks not decoded (only chunks with an OffsetIndex count). */
+  pagesRead: number;
+  pagesSkipped: number;
+}
 
 export interface RangedReadOptions extends ParquetThreadOptions {
   /** File size when known (a Delta add action's size): saves a HEAD request. */
@@ -28,6 +69,9 @@ export interface RangedReadOptions extends ParquetThreadOptions {
 
 export class RangedParquetFile {
   private tailRead?: Promise<ParquetTail>;
+  private treeOf?: ParquetSchemaInfo;
+  /** Decoded page indexes by `${rowGroup}:${leaf}` (`column` set once a ColumnIndex was asked for). */
+  private readonly indexes = new Map<string, ChunkPageIndex & { columnRead?: true }>();
 
   constructor(
     readonly store: ObjectStore,
@@ -53,11 +97,16 @@ export class RangedParquetFile {
    * undefined; all, too, when the file's ARROW:schema hint cannot be cut down: `columns` of the result says which).
    */
   async compactFile(rowGroups: readonly number[], columns?: readonly string[]): Promise<{ bytes: Uint8Array; columns?: readonly string[] }> {
-    const { footer, meta, size, tail, tailStart } = await this.tail();
+    const { footer, meta, size } = await this.tail();
     const kept = compactColumns(footer, columns);
-    const chunks = columnChunkRanges(footer, rowGroups, kept, size, this.path);
-    const ranges = coalesceRanges(chunks, this.options.coalesceGap ?? COALESCE_GAP);
-    // Ranges inside the tail already read (a small file is all tail) are not read again.
+    const fetched = await this.readRanges(columnChunkRanges(footer, rowGroups, kept, size, this.path));
+    return { bytes: assembleCompactParquet(meta, footer, rowGroups, kept, fetched, this.path), columns: kept };
+  }
+
+  /** The byte ranges, coalesced and read (ranges inside the tail already read are not read again), ascending. */
+  private async readRanges(wanted: readonly ByteRange[]): Promise<FetchedRange[]> {
+    const { tail, tailStart } = await this.tail();
+    const ranges = coalesceRanges(wanted, this.options.coalesceGap ?? COALESCE_GAP);
     const inTail = ranges.filter((r) => r.start >= tailStart);
     const fetched = await fetchRanges(
       this.store,
@@ -66,7 +115,169 @@ export class RangedParquetFile {
       this.options.concurrency ?? RANGE_CONCURRENCY,
     );
     for (const r of inTail) fetched.push({ start: r.start, bytes: tail.subarray(r.start - tailStart, r.end - tailStart) });
-    return { bytes: assembleCompactParquet(meta, footer, rowGroups, kept, fetched, this.path), columns: kept };
+    return fetched;
+  }
+
+  private async tree(): Promise<ParquetSchemaInfo> {
+    return (this.treeOf ??= schemaTree(await this.footer(), this.path));
+  }
+
+  /**
+   * The page index of the chunks of `leaves` (indexes in file leaf order) in row group `rowGroup`: each chunk's
+   * OffsetIndex, and its ColumnIndex too with `withColumnIndex`; a chunk the writer gave none has none. Read once
+   * (all missing ones in one coalesced read) and cached.
+   */
+  async pageIndex(rowGroup: number, leaves: readonly number[], withColumnIndex = false): Promise<Map<number, ChunkPageIndex>> {
+    const { footer, size } = await this.tail();
+    const rg = footer.rowGroups[rowGroup];
+    if (!rg) throw new ProtocolError(`row group ${rowGroup} does not exist (${footer.rowGroups.length} row groups)`, this.path);
+    const wanted: Array<{ leaf: number; kind: 'offset' | 'column'; range: ByteRange }> = [];
+    for (const leaf of leaves) {
+      const c = rg.columns[leaf];
+      if (!c) throw new ProtocolError(`row group ${rowGroup} has no column chunk ${leaf}`, this.path);
+      const have = this.indexes.get(`${rowGroup}:${leaf}`);
+      const inFile = (l: { offset: number; length: number }): ByteRange | null => (l.offset >= 4 && l.offset + l.length <= size ? { start: l.offset, end: l.offset + l.length } : null);
+      if (!have && c.offsetIndex) {
+        const range = inFile(c.offsetIndex);
+        if (range) wanted.push({ leaf, kind: 'offset', range });
+      }
+      if (withColumnIndex && !have?.columnRead && c.columnIndex && c.offsetIndex) {
+        const range = inFile(c.columnIndex);
+        if (range) wanted.push({ leaf, kind: 'column', range });
+      }
+    }
+    if (wanted.length) {
+      const fetched = await this.readRanges(wanted.map((w) => w.range));
+      // OffsetIndexes first: a ColumnIndex is checked against its chunk's page count.
+      for (const kind of ['offset', 'column'] as const) {
+        for (const w of wanted) {
+          if (w.kind !== kind) continue;
+          const key = `${rowGroup}:${w.leaf}`;
+          const entry = this.indexes.get(key) ?? {};
+          const bytes = sliceFetched(fetched, w.range.start, w.range.end, this.path);
+          if (kind === 'offset') entry.offset = readOffsetIndex(bytes, rg.numRows, this.path);
+          else if (entry.offset) entry.column = readColumnIndex(bytes, entry.offset.pages.length, this.path);
+          this.indexes.set(key, entry);
+        }
+      }
+    }
+    const out = new Map<number, ChunkPageIndex>();
+    for (const leaf of leaves) {
+      const key = `${rowGroup}:${leaf}`;
+      const entry = this.indexes.get(key) ?? {};
+      if (withColumnIndex) entry.columnRead = true;
+      this.indexes.set(key, entry);
+      out.set(leaf, { ...(entry.offset ? { offset: entry.offset } : {}), ...(entry.column ? { column: entry.column } : {}) });
+    }
+    return out;
+  }
+
+  /**
+   * The rows `rows` (sorted, disjoint, within the row group) of row group `rowGroup`, top-level `columns` only (in
+   * file column order): see the header for how pages are selected.
+   */
+  async readRows(rowGroup: number, rows: readonly RowRange[], columns: readonly string[]): Promise<RowsRead> {
+    const { footer, meta } = await this.tail();
+    const tree = await this.tree();
+    const rg = footer.rowGroups[rowGroup];
+    if (!rg) throw new ProtocolError(`row group ${rowGroup} does not exist (${footer.rowGroups.length} row groups)`, this.path);
+    const rgRows = rg.numRows;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (r.start < 0 || r.end > rgRows || r.start >= r.end || (i > 0 && r.start <= rows[i - 1]!.end - 1)) {
+        throw new Error(`readRows: row ranges must be sorted, disjoint and within the row group's ${rgRows} rows`);
+      }
+    }
+    const wantedSet = new Set(columns);
+    const ordered = tree.columns.map((c) => c.name).filter((n) => wantedSet.has(n));
+    const leavesOf = new Map<string, number[]>();
+    tree.leaves.forEach((l, i) => {
+      const top = l.path[0]!;
+      if (wantedSet.has(top)) leavesOf.set(top, [...(leavesOf.get(top) ?? []), i]);
+    });
+    const single = [...leavesOf.values()].filter((ls) => ls.length === 1).map((ls) => ls[0]!);
+    const index = await this.pageIndex(rowGroup, single);
+
+    // Columns cut to the same pages share one compact file; `spans` null = the whole row group.
+    let pagesRead = 0;
+    let pagesSkipped = 0;
+    const groups = new Map<string, { columns: string[]; spans: RowRange[] | null; cuts: Map<number, CutChunk> }>();
+    const groupOf = (key: string, spans: RowRange[] | null) => {
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { columns: [], spans, cuts: new Map() }));
+      return g;
+    };
+    for (const name of ordered) {
+      const leaves = leavesOf.get(name) ?? [];
+      const leaf = leaves.length === 1 ? leaves[0]! : -1;
+      const node = tree.leaves[leaf];
+      const oi = leaf >= 0 ? index.get(leaf)?.offset : undefined;
+      if (!oi || !node || node.maxRepetitionLevel > 0 || node.type === 'INT96') {
+        groupOf('whole', null).columns.push(name);
+        continue;
+      }
+      const pages = pagesCovering(oi, rows, rgRows);
+      pagesRead += pages.length;
+      pagesSkipped += oi.pages.length - pages.length;
+      if (pages.length === oi.pages.length) {
+        groupOf('whole', null).columns.push(name);
+        continue;
+      }
+      const spans: RowRange[] = [];
+      for (const p of pages) {
+        const r = pageRows(oi, p, rgRows);
+        const last = spans[spans.length - 1];
+        if (last && last.end === r.start) last.end = r.end;
+        else spans.push(r);
+      }
+      const g = groupOf(JSON.stringify(spans), spans);
+      g.columns.push(name);
+      g.cuts.set(leaf, {
+        firstDataPage: oi.pages[0]!.offset,
+        pages: pages.map((p) => ({ start: oi.pages[p]!.offset, end: oi.pages[p]!.offset + oi.pages[p]!.compressedSize })),
+        numValues: rowCount(spans),
+      });
+    }
+
+    // All groups' bytes in one coalesced read; a group whose ARROW:schema hint cannot be cut is read whole.
+    const plans = [...groups.values()].map((g) => {
+      const kept = compactColumns(footer, g.columns);
+      return kept ? { ...g, kept } : { columns: g.columns, spans: null, cuts: new Map<number, CutChunk>(), kept };
+    });
+    const byteRanges: ByteRange[] = [];
+    for (const p of plans) {
+      rg.columns.forEach((c, leaf) => {
+        if (p.kept && !p.kept.includes(c.pathInSchema[0]!)) return;
+        const cut = p.cuts.get(leaf);
+        const chunk = columnChunkRange(c, rowGroup, Number.MAX_SAFE_INTEGER, this.path);
+        if (!cut) byteRanges.push(chunk);
+        else {
+          if (cut.firstDataPage > chunk.start) byteRanges.push({ start: chunk.start, end: cut.firstDataPage });
+          byteRanges.push(...cut.pages);
+        }
+      });
+    }
+    const fetched = await this.readRanges(byteRanges);
+    const tables = await Promise.all(
+      plans.map(async (p) => {
+        const have = p.spans ?? [{ start: 0, end: rgRows }];
+        const n = rowCount(have);
+        const subset = p.spans ? { numRows: n, chunks: p.cuts } : undefined;
+        const bytes = assembleCompactParquet(meta, footer, [rowGroup], p.kept, fetched, this.path, subset);
+        const t = await decodeParquet(bytes, {
+          batchSize: Math.max(1, Math.min(n, 1 << 20)),
+          file: this.path,
+          transfer: true,
+          threads: this.options.threads,
+          inlineBelow: this.options.inlineBelow,
+        });
+        if (t.numRows !== rowCount(have)) {
+          throw new ProtocolError(`the Parquet decoder returned ${t.numRows} rows for pages holding ${rowCount(have)} (row group ${rowGroup})`, this.path);
+        }
+        return sliceToRows(t, have, rows);
+      }),
+    );
+    return { table: zipColumns(tables, ordered), pagesRead, pagesSkipped };
   }
 
   /** Decodes `rowGroups` (file order), only the top-level `columns` (undefined = all), in file column order. */
@@ -83,4 +294,20 @@ export class RangedParquetFile {
     const keep = new Set(columns);
     return table.select(table.schema.fields.map((f) => f.name).filter((n) => keep.has(n)));
   }
+}
+
+/** The rows `want` of `t`, a table holding the rows `have` (sorted disjoint spans, each `want` range inside one). */
+function sliceToRows(t: Table, have: readonly RowRange[], want: readonly RowRange[]): Table {
+  const parts: Table[] = [];
+  let h = 0;
+  let before = 0; // rows of `t` in the spans before have[h]
+  for (const w of want) {
+    while (have[h] && have[h]!.end <= w.start) before += have[h]!.end - have[h++]!.start;
+    const span = have[h];
+    if (!span || w.start < span.start || w.end > span.end) throw new Error('readRows: a wanted row range is not inside the decoded pages');
+    const at = before + w.start - span.start;
+    parts.push(t.slice(at, at + w.end - w.start));
+  }
+  if (parts.length === 1 && parts[0]!.numRows === t.numRows) return t;
+  return new Table(t.schema, parts.flatMap((p) => p.batches));
 }

@@ -1,8 +1,7 @@
 // Which bytes of a Parquet file hold the selected row groups' column chunks of the selected top-level columns, how
 // close ranges are merged into one read, and the concurrent (bounded) ranged reads of them. No decoding here.
 import { ProtocolError } from '../errors.js';
-import type { ParquetFooter } from './parquet_footer.js';
-import type { FetchedRange } from './parquet_compact.js';
+import type { ParquetColumnMeta, ParquetFooter } from './parquet_footer.js';
 import { readExactRange } from './parquet_tail.js';
 import type { ObjectStore } from './store.js';
 
@@ -23,6 +22,45 @@ export interface ByteRange {
   end: number;
 }
 
+/** A byte range of a file, fetched. */
+export interface FetchedRange {
+  start: number;
+  bytes: Uint8Array;
+}
+
+/** The bytes [start, end) out of fetched ranges (sorted, disjoint) that hold them whole, without copying. */
+export function sliceFetched(ranges: readonly FetchedRange[], start: number, end: number, file: string): Uint8Array {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (start < r.start) hi = mid - 1;
+    else if (start >= r.start + r.bytes.length) lo = mid + 1;
+    else if (end <= r.start + r.bytes.length) return r.bytes.subarray(start - r.start, end - r.start);
+    else break;
+  }
+  throw new ProtocolError(`bytes [${start}, ${end}) lie outside the ranges read`, file);
+}
+
+/**
+ * The bytes of one column chunk (of row group `rowGroup`, for errors): from its dictionary page when it has one,
+ * else from its first data page, `totalCompressedSize` long; a ProtocolError when that lies outside the file.
+ */
+export function columnChunkRange(c: ParquetColumnMeta, rowGroup: number, size: number, file: string): ByteRange {
+  const dict = c.dictionaryPageOffset;
+  // Some writers put 0 (or the data page's offset) there when the chunk has no dictionary.
+  const start = dict !== undefined && dict > 0 && dict < c.dataPageOffset ? dict : c.dataPageOffset;
+  const end = start + c.totalCompressedSize;
+  if (start < 4 || c.totalCompressedSize < 0 || end > size) {
+    throw new ProtocolError(
+      `corrupt Parquet footer: column chunk ${c.pathInSchema.join('.')} of row group ${rowGroup} lies at [${start}, ${end}), outside the file (${size} bytes)`,
+      file,
+    );
+  }
+  return { start, end };
+}
+
 /**
  * Byte ranges of the column chunks of `rowGroups` for the leaves under the top-level `columns` (all when undefined),
  * in file order. A chunk starts at its dictionary page when it has one, else at its first data page.
@@ -41,17 +79,7 @@ export function columnChunkRanges(
     if (!rg) throw new ProtocolError(`row group ${i} does not exist (${footer.rowGroups.length} row groups)`, file);
     for (const c of rg.columns) {
       if (wanted && !wanted.has(c.pathInSchema[0]!)) continue;
-      const dict = c.dictionaryPageOffset;
-      // Some writers put 0 (or the data page's offset) there when the chunk has no dictionary.
-      const start = dict !== undefined && dict > 0 && dict < c.dataPageOffset ? dict : c.dataPageOffset;
-      const end = start + c.totalCompressedSize;
-      if (start < 4 || c.totalCompressedSize < 0 || end > size) {
-        throw new ProtocolError(
-          `corrupt Parquet footer: column chunk ${c.pathInSchema.join('.')} of row group ${i} lies at [${start}, ${end}), outside the file (${size} bytes)`,
-          file,
-        );
-      }
-      out.push({ start, end });
+      out.push(columnChunkRange(c, i, size, file));
     }
   }
   return out.sort((a, b) => a.start - b.start);

@@ -5,8 +5,12 @@ import type * as arrow from 'apache-arrow';
 import { InvalidArgumentError } from '../errors.js';
 import type { ParquetFooter } from './parquet_footer.js';
 import type { ParquetThreadOptions } from './parquet.js';
-import { RangedParquetFile } from './parquet_ranged.js';
+import type { RowRange } from './parquet_page_index.js';
+import { RangedParquetFile, type ChunkPageIndex, type RowsRead } from './parquet_ranged.js';
 import type { ObjectStore } from './store.js';
+
+export type { ChunkPageIndex, RowsRead } from './parquet_ranged.js';
+export type { ColumnIndex, OffsetIndex, PageLocation, RowRange } from './parquet_page_index.js';
 
 export interface ParquetSource {
   readonly path: string;
@@ -14,6 +18,11 @@ export interface ParquetSource {
   footer(): Promise<ParquetFooter>;
   /** Decode the given row groups (file order), only the given top-level columns (undefined = all). */
   readRowGroups(rowGroups: number[], columns?: string[]): Promise<arrow.Table>;
+  /** The page index (OffsetIndex, and ColumnIndex with `withColumnIndex`) of leaves (file leaf order) of a row group. */
+  pageIndex(rowGroup: number, leaves: readonly number[], withColumnIndex?: boolean): Promise<Map<number, ChunkPageIndex>>;
+  /** Decode only the rows `rows` (sorted, disjoint) of one row group, top-level `columns` only (file column order),
+   *  reading only the data pages that hold them where the page index allows. */
+  readRows(rowGroup: number, rows: readonly RowRange[], columns: readonly string[]): Promise<RowsRead>;
 }
 
 export interface ParquetSourceOptions extends ParquetThreadOptions {
@@ -37,6 +46,14 @@ class RangedSource implements ParquetSource {
 
   footer(): Promise<ParquetFooter> {
     return this.file.footer();
+  }
+
+  pageIndex(rowGroup: number, leaves: readonly number[], withColumnIndex?: boolean): Promise<Map<number, ChunkPageIndex>> {
+    return this.file.pageIndex(rowGroup, leaves, withColumnIndex);
+  }
+
+  readRows(rowGroup: number, rows: readonly RowRange[], columns: readonly string[]): Promise<RowsRead> {
+    return this.file.readRows(rowGroup, rows, columns);
   }
 
   async readRowGroups(rowGroups: number[], columns?: string[]): Promise<arrow.Table> {

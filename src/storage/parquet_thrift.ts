@@ -154,8 +154,64 @@ export class CompactReader {
       if (type === T_STOP) return out;
       last = id;
       const start = this.pos;
-      this.value(type, 1);
+      this.skip(type, 1);
       out.push({ id, type, start, end: this.pos });
+    }
+  }
+
+  /** Steps over a varint without decoding it. */
+  private skipVarint(): void {
+    for (let n = 0; ; n++) {
+      if (n > 10) this.fail('varint too long');
+      if ((this.byte() & 0x80) === 0) return;
+    }
+  }
+
+  /** Steps over one value of compact type `type` without building it (what value() reads, checked the same way). */
+  private skip(type: number, depth: number): void {
+    switch (type) {
+      case T_TRUE:
+      case T_FALSE:
+        return;
+      case T_BYTE:
+        this.byte();
+        return;
+      case T_I16:
+      case T_I32:
+      case T_I64:
+        this.skipVarint();
+        return;
+      case T_DOUBLE:
+        if (this.pos + 8 > this.end) this.fail('unexpected end of data');
+        this.pos += 8;
+        return;
+      case T_BINARY: {
+        const n = this.lengthValue();
+        if (this.pos + n > this.end) this.fail('binary runs past end of data');
+        this.pos += n;
+        return;
+      }
+      case T_LIST:
+      case T_SET: {
+        const { elemType: elem, size } = this.listHeader();
+        if (size > this.end - this.pos) this.fail(`list of ${size} elements runs past end of data`);
+        for (let i = 0; i < size; i++) {
+          if (elem === T_TRUE || elem === T_FALSE) this.byte();
+          else this.skip(elem, depth + 1);
+        }
+        return;
+      }
+      case T_STRUCT: {
+        if (depth > MAX_DEPTH) this.fail('nesting too deep');
+        for (let last = 0; ; ) {
+          const { type: t, id } = this.fieldHeader(last);
+          if (t === T_STOP) return;
+          last = id;
+          this.skip(t, depth + 1);
+        }
+      }
+      default:
+        this.value(type, depth); // maps (absent from Parquet footers) are read the slow way
     }
   }
 

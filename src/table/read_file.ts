@@ -17,10 +17,11 @@ import { buildData } from '../schema/vectors.js';
 import type { Value } from '../schema/access/get.js';
 import type { ObjectStore } from '../storage/store.js';
 import { schemaTree, type ParquetFooter, type ParquetSchemaInfo, type ParquetSchemaNode, type ParquetStatistics } from '../storage/parquet.js';
-import type { Expr, ResolvedColumn } from '../expr/index.js';
+import { referencedColumnPaths, resolveColumn, type Expr, type ResolvedColumn } from '../expr/index.js';
 import { mayMatch, type PruningContext } from './pruning.js';
 import { RowGroupBounds, type RowGroupLeafResolver } from './row_group_bounds.js';
-import { openParquetSource, type ParquetSource } from '../storage/parquet_source.js';
+import { pageRangesMayMatch, type LeafPages } from './page_bounds.js';
+import { openParquetSource, type ParquetSource, type RowRange } from '../storage/parquet_source.js';
 import { takeRows } from '../schema/access/take.js';
 
 export interface ReadDataFileArgs {
@@ -43,6 +44,14 @@ export interface ReadDataFileArgs {
 export async function readDataFile(args: ReadDataFileArgs): Promise<arrow.Table> {
   const file = await DataFile.open(args);
   return file.read(file.rowGroups.map((g) => g.index));
+}
+
+/** Options of DataFile.read. */
+export interface DataFileReadOptions {
+  /** Only these rows (sorted, disjoint, positions within the row group) of the ONE row group read. */
+  rows?: readonly RowRange[];
+  /** Counts of data pages decoded and skipped by the page selection, added to. */
+  pages?: { read: number; skipped: number };
 }
 
 /** A row group of a data file: its index, rows, and first row's position in the file. */
@@ -161,6 +170,51 @@ export class DataFile implements RowGroupLeafResolver {
     return this.rowGroups.filter((g) => mayMatch(new RowGroupBounds(this.add, ctx, this, g.index), filter)).map((g) => g.index);
   }
 
+  /**
+   * The rows of row group `g` that may hold a row matching `filter`, judged page by page from the page index of the
+   * predicate's columns (page_bounds.ts): sorted disjoint ranges, empty when no page may match; null when the file
+   * has no usable page index for them (then nothing is ruled out).
+   */
+  async pageRangesMayMatch(g: number, filter: Expr, ctx: PruningContext): Promise<RowRange[] | null> {
+    const rg = this.rowGroups[g];
+    if (!rg || !this.footer.typeDefinedOrder) return null;
+    const leaves = new Set<number>();
+    for (const path of referencedColumnPaths(filter)) {
+      const r = resolveColumn(ctx.schema, path);
+      const leaf = r ? this.leafOf(r) : null;
+      if (leaf && this.footer.typeDefinedOrder[leaf.index] && this.footer.rowGroups[g]!.columns[leaf.index]?.columnIndex) leaves.add(leaf.index);
+    }
+    if (leaves.size === 0) return null;
+    const index = await this.source.pageIndex(g, [...leaves], true);
+    const pages = new Map<number, LeafPages>();
+    for (const [leaf, i] of index) if (i.offset && i.column) pages.set(leaf, { offset: i.offset, column: i.column });
+    if (pages.size === 0) return null;
+    return pageRangesMayMatch(this.add, ctx, this, pages, rg.numRows, filter);
+  }
+
+  /**
+   * The rows (positions within row group `g`) that `mask` selects among the rows read([g], ..., { rows }) returned
+   * (deletion vector applied), as ranges of consecutive positions; null when there are more than `maxRuns` of them.
+   */
+  async maskedRanges(g: number, rows: readonly RowRange[] | undefined, mask: Uint8Array, maxRuns: number): Promise<RowRange[] | null> {
+    const rg = this.rowGroups[g];
+    if (!rg) throw new InvalidArgumentError(`data file ${this.add.path}: no row group ${g} (the file has ${this.rowGroups.length})`);
+    const deleted = this.deleted ? await this.deleted : null;
+    const dv = deleted && deleted.cardinality > 0 ? deleted : null;
+    const out: RowRange[] = [];
+    let k = 0;
+    for (const r of rows ?? [{ start: 0, end: rg.numRows }]) {
+      for (let pos = r.start; pos < r.end; pos++) {
+        if (dv?.has(rg.firstRow + pos)) continue;
+        if (!mask[k++]) continue;
+        const last = out[out.length - 1];
+        if (last && last.end === pos) last.end = pos + 1;
+        else if (out.push({ start: pos, end: pos + 1 }) > maxRuns) return null;
+      }
+    }
+    return out;
+  }
+
   /** The file column (top-level physical name) that holds output field `f`, or undefined (absent, or a partition column). */
   fileColumnOf(f: StructField): string | undefined {
     return this.fileColumn.get(f);
@@ -168,9 +222,10 @@ export class DataFile implements RowGroupLeafResolver {
 
   /**
    * Logical rows of the given row groups (file order) for the given output columns (names among `fields`;
-   * default: all of them, in order), with the rows the deletion vector deletes dropped.
+   * default: all of them, in order), with the rows the deletion vector deletes dropped. With `options.rows`, only
+   * those rows of the one row group given.
    */
-  async read(rowGroups: number[], columns?: string[]): Promise<arrow.Table> {
+  async read(rowGroups: number[], columns?: string[], options: DataFileReadOptions = {}): Promise<arrow.Table> {
     const { add } = this;
     const fields = columns
       ? columns.map((c) => {
@@ -184,7 +239,9 @@ export class DataFile implements RowGroupLeafResolver {
       if (!rg) throw new InvalidArgumentError(`data file ${add.path}: no row group ${g} (the file has ${this.rowGroups.length})`);
       return rg;
     });
-    const numRows = groups.reduce((n, g) => n + g.numRows, 0);
+    const selection = options.rows;
+    if (selection && groups.length !== 1) throw new InvalidArgumentError(`data file ${add.path}: a row selection needs exactly one row group`);
+    const numRows = selection ? selection.reduce((n, r) => n + r.end - r.start, 0) : groups.reduce((n, g) => n + g.numRows, 0);
     const outFields = fields.map(toArrowField);
     const outSchema = new arrow.Schema(outFields);
 
@@ -193,7 +250,14 @@ export class DataFile implements RowGroupLeafResolver {
     let raw: arrow.Table | null = null;
     if (wanted.length && groups.length) {
       try {
-        raw = await this.source.readRowGroups(rowGroups, wanted);
+        if (selection) {
+          const got = await this.source.readRows(rowGroups[0]!, selection, wanted);
+          raw = got.table;
+          if (options.pages) {
+            options.pages.read += got.pagesRead;
+            options.pages.skipped += got.pagesSkipped;
+          }
+        } else raw = await this.source.readRowGroups(rowGroups, wanted);
       } catch (e) {
         if (e instanceof NotFoundError) throw new DataFileNotFoundError(add.path);
         throw asProtocolError(e, add.path);
@@ -227,7 +291,7 @@ export class DataFile implements RowGroupLeafResolver {
     const sourceName = (f: StructField): string => sourceNames.get(f) ?? physicalFieldName(f, this.mode);
 
     const batches: arrow.RecordBatch[] = [];
-    const rowBase = groups[0]?.firstRow ?? 0;
+    const rowBase = (groups[0]?.firstRow ?? 0) + (selection?.[0]?.start ?? 0);
     const emit = (batch: arrow.RecordBatch | null, n: number, offset: number): void => {
       const children = fields.map((f) => {
         if (this.partValues.has(f)) return buildData(new Array<Value>(n).fill(this.partValues.get(f)!), f.type);
@@ -267,7 +331,7 @@ export class DataFile implements RowGroupLeafResolver {
             add.path,
           );
         }
-        const kept = keptRows(deleted, groups);
+        const kept = keptRows(deleted, groups, selection);
         if (kept.length !== numRows) table = kept.length ? takeRows(table, kept) : new arrow.Table(outSchema);
       }
     }
@@ -284,15 +348,18 @@ function matchNode(nodes: ParquetSchemaNode[], f: StructField, mode: ColumnMappi
   return i >= 0 ? nodes[i]! : null;
 }
 
-/** Positions (in the concatenation of `groups`) of the rows the deletion vector keeps; DV indexes are file positions. */
-function keptRows(deleted: DeletedRows, groups: DataFileRowGroup[]): Int32Array {
-  const total = groups.reduce((n, g) => n + g.numRows, 0);
-  const out = new Int32Array(total);
+/**
+ * Positions (in the concatenation of `groups`, or of the `selection` of the one group) of the rows the deletion
+ * vector keeps; DV indexes are file positions.
+ */
+function keptRows(deleted: DeletedRows, groups: DataFileRowGroup[], selection?: readonly RowRange[]): Int32Array {
+  const runs = selection ? selection.map((r) => ({ first: groups[0]!.firstRow + r.start, n: r.end - r.start })) : groups.map((g) => ({ first: g.firstRow, n: g.numRows }));
+  const out = new Int32Array(runs.reduce((n, r) => n + r.n, 0));
   let o = 0;
   let base = 0;
-  for (const g of groups) {
-    for (let k = 0; k < g.numRows; k++) if (!deleted.has(g.firstRow + k)) out[o++] = base + k;
-    base += g.numRows;
+  for (const r of runs) {
+    for (let k = 0; k < r.n; k++) if (!deleted.has(r.first + k)) out[o++] = base + k;
+    base += r.n;
   }
   return out.subarray(0, o);
 }

@@ -137,8 +137,8 @@ function fileValue(node: ParquetSchemaNode, bytes: Uint8Array, side: -1 | 1): Fi
   }
 }
 
-/** The conservative key of a row-group statistic in the table column's domain `d`; undefined = no bound. */
-function boundOf(node: ParquetSchemaNode, bytes: Uint8Array, d: Domain, side: -1 | 1): Key | undefined {
+/** The conservative key of a Parquet statistic (row group or page) in the table column's domain `d`; undefined = no bound. */
+export function boundOf(node: ParquetSchemaNode, bytes: Uint8Array, d: Domain, side: -1 | 1): Key | undefined {
   const v = fileValue(node, bytes, side);
   if (!v) return undefined;
   switch (d.kind) {

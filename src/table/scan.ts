@@ -3,7 +3,7 @@
 // columns only for row groups with matching rows, exact row filtering and projection. At most `concurrency` row
 // groups are in flight, so memory follows row groups, not files; `limit` stops reading early. Output is an async
 // iterator of Arrow RecordBatches, toArrow() and toArray().
-import { makeData, RecordBatch, Schema, Struct, Table, type Data } from 'apache-arrow';
+import { RecordBatch, Table } from 'apache-arrow';
 import type { Add } from '../log/actions.js';
 import type { Snapshot } from '../log/snapshot.js';
 import type { StructType } from '../schema/types.js';
@@ -11,7 +11,9 @@ import { toArrowSchema } from '../schema/arrow.js';
 import { compilePredicate, parsePredicate, referencedColumnPaths, resolveColumn, type CompiledExpression, type Expr } from '../expr/index.js';
 import { fileMayMatch } from './pruning.js';
 import { DataFile } from './read_file.js';
+import type { RowRange } from '../storage/parquet_source.js';
 import { filterRows } from '../schema/access/take.js';
+import { zipColumns } from '../schema/access/zip.js';
 import { tableToObjects } from './objects_out.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -26,6 +28,11 @@ export interface ScanOptions {
   concurrency?: number;
   /** Worker threads that decode Parquet (default the available cores; 0 or 1: decode on the calling thread). */
   threads?: number;
+  /**
+   * Use the Parquet page index (ColumnIndex/OffsetIndex) where files have one: with a filter, decode only the data
+   * pages that may hold matching rows (default true).
+   */
+  pageIndex?: boolean;
 }
 
 /** What a scan read (counted while it runs; complete once iteration ends). */
@@ -34,13 +41,22 @@ export interface ScanMetrics {
   files: number;
   /** Row groups in the opened files. */
   rowGroups: number;
-  /** Row groups skipped by their Parquet statistics (nothing decoded). */
+  /** Row groups skipped by their Parquet statistics or page index (nothing decoded). */
   rowGroupsSkipped: number;
   /** Row groups whose predicate columns were decoded and had no matching row (other columns not decoded). */
   rowGroupsFiltered: number;
   /** Row groups whose projected columns were decoded. */
   rowGroupsRead: number;
+  /** Data pages decoded by a filtered scan of row groups read page by page (chunks with an OffsetIndex). */
+  pagesRead: number;
+  /** Data pages of those chunks not decoded: ruled out by the page index, or holding no matching row. */
+  pagesSkipped: number;
 }
+
+/** A second read of the other projected columns takes the matching rows' runs exactly up to this many runs. */
+const MAX_MATCH_RUNS = 64;
+
+const zeroMetrics = (): ScanMetrics => ({ files: 0, rowGroups: 0, rowGroupsSkipped: 0, rowGroupsFiltered: 0, rowGroupsRead: 0, pagesRead: 0, pagesSkipped: 0 });
 
 export class Scan implements AsyncIterable<RecordBatch> {
   readonly filter?: Expr;
@@ -49,7 +65,7 @@ export class Scan implements AsyncIterable<RecordBatch> {
   private readonly readColumns: string[];
   /** Top-level columns the predicate references (decoded first). */
   private readonly predicateColumns: string[];
-  readonly metrics: ScanMetrics = { files: 0, rowGroups: 0, rowGroupsSkipped: 0, rowGroupsFiltered: 0, rowGroupsRead: 0 };
+  readonly metrics: ScanMetrics = zeroMetrics();
 
   constructor(
     readonly snapshot: Snapshot,
@@ -98,7 +114,7 @@ export class Scan implements AsyncIterable<RecordBatch> {
     const limit = this.options.limit ?? Infinity;
     let remaining = limit;
     const m = this.metrics;
-    Object.assign(m, { files: 0, rowGroups: 0, rowGroupsSkipped: 0, rowGroupsFiltered: 0, rowGroupsRead: 0 });
+    Object.assign(m, zeroMetrics());
     const filter = this.filter;
 
     // Files are opened (footer read) in order, a few ahead; each yields its row groups that may match.
@@ -160,7 +176,9 @@ export class Scan implements AsyncIterable<RecordBatch> {
 
   /**
    * One row group of `file` as output rows: with a predicate, its columns are decoded and evaluated first, and
-   * the other output columns are decoded only when some row matches. Null when no row matches.
+   * the other output columns are decoded only when some row matches. With the page index, only the pages that may
+   * match are decoded for the predicate, and for the other columns only the pages that hold matching rows. Null
+   * when no row matches.
    */
   private async readRowGroup(file: DataFile, g: number): Promise<Table | null> {
     const m = this.metrics;
@@ -168,20 +186,46 @@ export class Scan implements AsyncIterable<RecordBatch> {
       m.rowGroupsRead++;
       return file.read([g], this.columns);
     }
-    const first = await file.read([g], this.predicateColumns);
-    const mask = this.predicate.mask(first);
-    let matches = 0;
-    for (let i = 0; i < mask.length; i++) matches += mask[i]!;
-    if (matches === 0) {
-      m.rowGroupsFiltered++;
-      return null;
+    const pages = { read: 0, skipped: 0 };
+    let rows: RowRange[] | undefined;
+    if (this.options.pageIndex !== false) {
+      const may = await file.pageRangesMayMatch(g, this.filter!, this.snapshot.config);
+      if (may && may.length === 0) {
+        m.rowGroupsSkipped++;
+        return null;
+      }
+      if (may && !(may.length === 1 && may[0]!.start === 0 && may[0]!.end === file.numRowsOf(g))) rows = may;
     }
-    m.rowGroupsRead++;
-    const have = new Set(this.predicateColumns);
-    const rest = this.columns.filter((c) => !have.has(c));
-    const second = rest.length ? await file.read([g], rest) : null;
-    const all = second ? zipColumns([first, second], this.columns) : selectColumns(first, this.columns);
-    return matches === mask.length ? all : filterRows(all, mask);
+    const usePages = this.options.pageIndex !== false;
+    try {
+      const first = await file.read([g], this.predicateColumns, rows ? { rows, pages } : {});
+      const mask = this.predicate.mask(first);
+      let matches = 0;
+      for (let i = 0; i < mask.length; i++) matches += mask[i]!;
+      if (matches === 0) {
+        m.rowGroupsFiltered++;
+        return null;
+      }
+      m.rowGroupsRead++;
+      const have = new Set(this.predicateColumns);
+      const rest = this.columns.filter((c) => !have.has(c));
+      if (!rest.length) {
+        const all = selectColumns(first, this.columns);
+        return matches === mask.length ? all : filterRows(all, mask);
+      }
+      // The other columns: only the matching rows' runs when they are few (their pages alone are decoded).
+      const runs = usePages && matches < mask.length ? await file.maskedRanges(g, rows, mask, MAX_MATCH_RUNS) : null;
+      if (runs) {
+        const second = await file.read([g], rest, { rows: runs, pages });
+        return zipColumns([filterRows(first, mask), second], this.columns);
+      }
+      const second = await file.read([g], rest, rows ? { rows, pages } : {});
+      const all = zipColumns([first, second], this.columns);
+      return matches === mask.length ? all : filterRows(all, mask);
+    } finally {
+      m.pagesRead += pages.read;
+      m.pagesSkipped += pages.skipped;
+    }
   }
 
   async toArrow(): Promise<Table> {
@@ -200,40 +244,4 @@ export class Scan implements AsyncIterable<RecordBatch> {
 /** The named columns of `t`, in that order (schema fields kept). */
 function selectColumns(t: Table, names: string[]): Table {
   return zipColumns([t], names);
-}
-
-/**
- * A table of the named columns taken from `tables` (same row count, any batch boundaries), in that order: batches
- * are cut where any input's batch ends, so every output batch references slices of the inputs (no copies).
- */
-export function zipColumns(tables: Table[], names: string[]): Table {
-  const where = names.map((n) => {
-    const t = tables.find((x) => x.schema.fields.some((f) => f.name === n))!;
-    return { t, i: t.schema.fields.findIndex((f) => f.name === n) };
-  });
-  const schema = new Schema(where.map(({ t, i }) => t.schema.fields[i]!));
-  const n = tables[0]!.numRows;
-  const cuts = new Set<number>([n]);
-  for (const t of tables) {
-    let at = 0;
-    for (const b of t.batches) cuts.add((at += b.numRows));
-  }
-  const ends = [...cuts].sort((a, b) => a - b);
-  const sliceAt = (t: Table, i: number, start: number, end: number): Data => {
-    let at = 0;
-    for (const b of t.batches) {
-      if (start < at + b.numRows) return b.data.children[i]!.slice(start - at, end - start);
-      at += b.numRows;
-    }
-    throw new Error('zipColumns: row out of range');
-  };
-  const batches: RecordBatch[] = [];
-  let start = 0;
-  for (const end of ends) {
-    if (end <= start) continue;
-    const children = where.map(({ t, i }) => sliceAt(t, i, start, end));
-    batches.push(new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: end - start, nullCount: 0, children })));
-    start = end;
-  }
-  return batches.length ? new Table(schema, batches) : new Table(schema);
 }

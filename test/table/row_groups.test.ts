@@ -12,7 +12,7 @@ import { LocalStore } from '../../src/storage/local.js';
 import type { ParquetSchemaNode, ParquetStatistics } from '../../src/storage/parquet.js';
 import { mayMatch } from '../../src/table/pruning.js';
 import { RowGroupBounds, type RowGroupLeafResolver } from '../../src/table/row_group_bounds.js';
-import { zipColumns } from '../../src/table/scan.js';
+import { zipColumns } from '../../src/schema/access/zip.js';
 import { configOf } from '../helpers/config.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
@@ -63,7 +63,7 @@ describe('row-group skipping', () => {
     const scan = t.scan({ filter: 'id >= 500 and id < 510', columns: ['name'] });
     const out = await scan.toArray();
     expect(out.map((r) => r.name)).toEqual(Array.from({ length: 10 }, (_, i) => `n${500 + i}`));
-    expect(scan.metrics).toEqual({ files: 1, rowGroups: 10, rowGroupsSkipped: 9, rowGroupsFiltered: 0, rowGroupsRead: 1 });
+    expect(scan.metrics).toEqual({ files: 1, rowGroups: 10, rowGroupsSkipped: 9, rowGroupsFiltered: 0, rowGroupsRead: 1, pagesRead: 1, pagesSkipped: 0 });
 
     // A filter the statistics cannot decide decodes the predicate column everywhere, the rest only where rows match.
     const odd = t.scan({ filter: "name = 'n777'" });
