@@ -1,7 +1,8 @@
 // Soundness of file and row-group skipping on real tables: for predicates built from each table's own values, a
 // filtered scan (pruning + exact filter) returns exactly the rows that the exact filter keeps from a full scan. Each
-// table is checked as written by Spark / delta-rs, and again rewritten by deltats in ~10 row groups, so that
-// row-group statistics of every column type decide too.
+// table is checked as written by Spark / delta-rs, again rewritten by deltats in ~10 row groups, so that row-group
+// statistics of every column type decide too, and again as one file with a data page every few rows, so that the
+// page index decides (page selection on).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { evaluateMask } from '../../src/expr/index.js';
 import { col, lit, not, or, type Expr, type Literal } from '../../src/expr/index.js';
 import { dateLit, timestampLit } from '../../src/expr/index.js';
 import type { DataType } from '../../src/schema/types.js';
+import { smallPages, tableOfFile } from '../helpers/pages.js';
 
 const CONFORMANCE = resolve(process.env.DELTATS_CONFORMANCE_DIR ?? join(__dirname, '../../../shared/conformance'));
 const haveCorpus = existsSync(join(CONFORMANCE, 'cases.json'));
@@ -59,6 +61,9 @@ describe.skipIf(!haveCorpus)('pruning soundness on the conformance corpus', () =
   let skippedTotal = 0;
   let rowGroupsSkipped = 0;
   let rowGroupTables = 0;
+  let pageTables = 0;
+  let pagesSkipped = 0;
+  let pagesRead = 0;
   const tmp = mkdtempSync(join(tmpdir(), 'deltats-prune-rg-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -71,6 +76,8 @@ describe.skipIf(!haveCorpus)('pruning soundness on the conformance corpus', () =
       expect(got, JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).toBe(expected);
       skippedTotal += t.files().length - t.scan({ filter: e }).files().length;
       rowGroupsSkipped += scan.metrics.rowGroupsSkipped;
+      pagesSkipped += scan.metrics.pagesSkipped;
+      pagesRead += scan.metrics.pagesRead;
     }
   }
 
@@ -118,6 +125,21 @@ describe.skipIf(!haveCorpus)('pruning soundness on the conformance corpus', () =
     }
     rowGroupTables++;
     await checkSound(copy, await copy.scan().toArrow(), exprs);
+
+    // The same rows in one file of 2 row groups with a data page every few rows (page index on): the page index
+    // decides, columns' pages are cut and aligned, nulls and all-null pages included.
+    let paged: DeltaTable;
+    try {
+      const flat = { ...schema, fields: schema.fields.map((f) => ({ ...f, metadata: {} })) };
+      const bytes = smallPages(full, Math.max(2, Math.ceil(full.numRows / 2)), { pageBytes: 1, batchRows: Math.max(1, Math.floor(full.numRows / 12)) });
+      paged = (await tableOfFile(flat, bytes, {}, join(tmp, `${name}-pages`))).t;
+    } catch {
+      return; // a type parquet-wasm does not write
+    }
+    const pagedFull = await paged.scan().toArrow();
+    expect(pagedFull.numRows).toBe(full.numRows);
+    pageTables++;
+    await checkSound(paged, pagedFull, exprs);
   });
 
   it('skipped files and row groups somewhere (the checks above are not vacuous)', () => {
@@ -125,6 +147,8 @@ describe.skipIf(!haveCorpus)('pruning soundness on the conformance corpus', () =
       expect(skippedTotal).toBeGreaterThan(50);
       expect(rowGroupTables).toBeGreaterThan(10);
       expect(rowGroupsSkipped).toBeGreaterThan(100);
+      expect(pageTables).toBeGreaterThan(10);
+      expect(pagesSkipped).toBeGreaterThan(10_000);
     }
   });
 });
