@@ -1,8 +1,8 @@
 // Bounds of a run of rows inside one row group for the skipping evaluator (pruning.ts), from the Parquet page index
 // (ColumnIndex per data page, OffsetIndex for the pages' rows): the row group is cut at every page boundary of the
 // predicate's columns, so each column has ONE page over each fragment, and the evaluator judges fragments as it
-// judges files and row groups. The rules are RowGroupBounds' (boundOf: no bound from NaN-prone float maxima,
-// INT96, unsigned integers, undecodable values), plus: no string maxima (a ColumnIndex maximum may be truncated and
+// judges files and row groups. The rules are RowGroupBounds' (boundOf: float maxima bound only the values other
+// than NaN, no bound from INT96, unsigned integers, undecodable values), plus: no string maxima (a ColumnIndex maximum may be truncated and
 // has no exactness flag), bounds are never exact (the spec lets them be values absent from the page), a null page
 // bounds nothing but its nulls, and a page's null count says something of a fragment only when it is 0. The
 // boundary order is not used: every page is judged on its own. No I/O.
@@ -58,6 +58,8 @@ export class PageBounds implements BoundsSource {
     const max = d.kind === 'string' ? undefined : boundOf(leaf.node, ci.maxValues[i]!, d, 1);
     if (min !== undefined) b.min = min;
     if (max !== undefined) b.max = max;
+    // As for row groups: writers leave NaN out of a float page's min/max, so the page may hold NaN above max.
+    if (leaf.node.type === 'FLOAT' || leaf.node.type === 'DOUBLE') b.nanAboveMax = true;
     return b;
   }
 }
