@@ -8,7 +8,7 @@ import { decimalParams } from '../schema/json.js';
 import type { DataType as DeltaType } from '../schema/types.js';
 import { floorDiv, formatDate, formatDecimal } from '../schema/values.js';
 import { ProtocolError } from '../errors.js';
-import { parquetColumnNames, readParquet } from '../storage/parquet.js';
+import { parquetColumnNames, readParquet, readParquetFooter } from '../storage/parquet.js';
 import type { ObjectStore } from '../storage/store.js';
 import type { Action } from './actions.js';
 import { parseCommit, validateAction } from './codec.js';
@@ -193,9 +193,10 @@ async function readParquetActions(store: ObjectStore, path: string): Promise<Act
   const bytes = await store.get(path);
   let table: Table;
   try {
-    const present = parquetColumnNames(bytes);
+    const footer = readParquetFooter(bytes, path);
+    const present = parquetColumnNames(bytes, footer);
     const columns = STATE_COLUMNS.filter((c) => present.includes(c));
-    table = readParquet(bytes, { columns });
+    table = readParquet(bytes, { columns, footer, file: path });
   } catch (e) {
     throw new ProtocolError(`cannot read checkpoint Parquet: ${(e as Error).message}`, path, undefined, { cause: e });
   }

@@ -23,6 +23,11 @@ export interface LogSegment {
   checkpoint?: SegmentCheckpoint;
   /** Commits after the checkpoint (all commits from 0 without one), contiguous, ascending, ending at `version`. */
   commits: SegmentCommit[];
+  /**
+   * Modification time (ms) of the commit file of `version` as listed, when `commits` does not hold it (`version` is
+   * the checkpoint's): the snapshot's commit time then needs no further request.
+   */
+  versionModified?: number;
 }
 
 export interface LastCheckpointHint {
@@ -175,7 +180,10 @@ function segmentFromListing(
     }
     commits.push(c);
   }
-  return checkpoint ? { version, checkpoint, commits } : { version, commits };
+  const segment: LogSegment = checkpoint ? { version, checkpoint, commits } : { version, commits };
+  const modified = commits.length === 0 ? l.commits.get(version)?.lastModified : undefined;
+  if (modified !== undefined) segment.versionModified = modified;
+  return segment;
 }
 
 /**

@@ -251,7 +251,7 @@ async function commitTimestampFor(
   if (config.inCommitTimestampsAt(v)) {
     ict = lastCommit?.version === v && lastActions ? ictOf(lastActions) : await readInCommitTimestamp(store, v);
   }
-  let mtime = lastCommit?.version === v ? lastCommit.lastModified : undefined;
+  let mtime = lastCommit?.version === v ? lastCommit.lastModified : segment.versionModified;
   if (mtime === undefined && ict === undefined) {
     const m = (await store.head(commitPath(v))) ?? (segment.checkpoint ? await store.head(segment.checkpoint.files[0]!) : null);
     if (!m) throw new VersionNotFoundError(`no commit or checkpoint file for version ${v} (${LOG_DIR}/${formatVersion(v)}.*)`, v);

@@ -241,8 +241,23 @@ function replaceColumns(table: Table, replacements: Map<string, Array<bigint | n
   return new Table(schema, batches);
 }
 
-/** Names of the top-level columns stored in a Parquet file (reads the footer schema only). */
-export function parquetColumnNames(bytes: Uint8Array): string[] {
-  // From the footer alone: no decoder pass over the file on the read hot path.
-  return parquetSchema(bytes).columns.map((c) => c.name);
+/**
+ * Names of the top-level columns stored in a Parquet file, from its footer alone (no decoder pass, no schema tree
+ * built): pass a footer already read (then `bytes` is not looked at) to parse it once for this and readParquet.
+ */
+export function parquetColumnNames(bytes: Uint8Array, footer: ParquetFooter = readParquetFooter(bytes)): string[] {
+  const elems = footer.schema;
+  const names: string[] = [];
+  let i = 1;
+  // Skip one element and its subtree (depth first, as the flat list stores it).
+  const skip = (): void => {
+    const e = elems[i++];
+    if (!e) throw new ProtocolError('Parquet schema element list ends before all num_children were read');
+    for (let k = 0; k < (e.numChildren ?? 0); k++) skip();
+  };
+  for (let k = 0; k < (elems[0]?.numChildren ?? 0); k++) {
+    names.push(elems[i]?.name ?? '');
+    skip();
+  }
+  return names;
 }

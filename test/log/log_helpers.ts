@@ -64,6 +64,7 @@ export function setCommitMtime(dir: string, version: number, ms: number): void {
 export class RecordingStore implements ObjectStore {
   readonly lists: Array<{ prefix: string; options?: ListOptions }> = [];
   readonly gets: string[] = [];
+  readonly heads: string[] = [];
   constructor(private readonly inner: ObjectStore) {}
   get uri(): string {
     return this.inner.uri;
@@ -76,6 +77,7 @@ export class RecordingStore implements ObjectStore {
     return this.inner.getRange(p, s, e);
   }
   head(p: string): Promise<ObjectMeta | null> {
+    this.heads.push(p);
     return this.inner.head(p);
   }
   put(p: string, d: Uint8Array): Promise<void> {

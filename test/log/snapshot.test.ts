@@ -268,6 +268,18 @@ describe.skipIf(!hasCorpus)('checkpoint selection on corpus copies', () => {
     expect(rec.gets.filter((g) => g.endsWith('.json')).sort()).toEqual([11, 12, 13, 14].map(commitPath));
   });
 
+  it('at the version of a checkpoint: the commit time comes from the listing (no HEAD), the checkpoint is read once', async () => {
+    const dir = join(corpus, 'tables', 'spark-checkpoint');
+    const rec = new RecordingStore(new LocalStore(dir));
+    const s = await Snapshot.load(rec, { version: 10 });
+    expect(s.logSegment.commits).toEqual([]);
+    expect(s.logSegment.checkpoint?.version).toBe(10);
+    expect(s.timestamp).toBe((await new LocalStore(dir).head(commitPath(10)))!.lastModified.getTime());
+    expect(rec.heads).toEqual([]);
+    expect(rec.gets.filter((g) => g.endsWith('.parquet'))).toEqual(['_delta_log/00000000000000000010.checkpoint.parquet']);
+    expect(s.activeFiles()).toHaveLength((await Snapshot.load(new LocalStore(dir), { version: 10, ignoreCheckpoints: true })).activeFiles().length);
+  });
+
   it('skips an incomplete multi-part checkpoint and falls back to JSON commits', async () => {
     const { dir, store } = copyCorpusTable('spark-multi-part-checkpoint');
     rmSync(join(dir, '_delta_log', '00000000000000000001.checkpoint.0000000002.0000000002.parquet'));
