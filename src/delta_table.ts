@@ -11,6 +11,7 @@ import type { ObjectStore } from './storage/store.js';
 import { InvalidArgumentError, TableExistsError, TableNotFoundError, UnsupportedFeatureError } from './errors.js';
 import { createTable } from './table/operations/create.js';
 import { optimize as optimizeOp, type OptimizeOptions, type OptimizeResult } from './table/operations/optimize.js';
+import { setProperties, type SetPropertiesResult } from './table/operations/properties.js';
 import { restore as restoreOp, type RestoreResult, type RestoreTarget } from './table/operations/restore.js';
 import { vacuum as vacuumOp, type VacuumOptions, type VacuumResult } from './table/operations/vacuum.js';
 import { append, overwrite, type Committed, type CommitResult, type OverwriteOptions, type WriteOptions } from './table/operations/write.js';
@@ -209,6 +210,14 @@ export class DeltaTable {
   /** Make the latest version equal to an earlier one (a version, or the version current at a timestamp). */
   async restore(target: RestoreTarget): Promise<RestoreResult> {
     return this.adopt(await restoreOp(await this.latestForMaintenance(), target));
+  }
+
+  /**
+   * Set table properties (Spark's ALTER TABLE SET TBLPROPERTIES), upgrading the protocol for the features they turn
+   * on, e.g. {'delta.enableInCommitTimestamps': 'true'}.
+   */
+  async setProperties(properties: Record<string, string>): Promise<SetPropertiesResult> {
+    return this.adopt(await setProperties(await this.latestForWrite(), properties));
   }
 
   /** Write a classic checkpoint of the loaded version (and update `_delta_log/_last_checkpoint`). */

@@ -56,6 +56,7 @@ export type {
 // Maintenance
 export type { VacuumOptions, VacuumResult } from './table/operations/vacuum.js';
 export type { RestoreTarget, RestoreResult, RestoreMetrics } from './table/operations/restore.js';
+export type { SetPropertiesResult } from './table/operations/properties.js';
 export type { OptimizeOptions, OptimizeResult, OptimizeMetrics, FileSizeStats } from './table/operations/optimize.js';
 export { describe as describeTable } from './table/describe.js';
 export type { TableDescription } from './table/describe.js';

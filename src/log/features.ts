@@ -20,18 +20,23 @@ export interface FeatureInfo {
   legacyReader?: number;
   legacyWriter?: number;
   writeNote?: string;
+  /**
+   * The boolean table property that turns the feature on (Spark's "automatically enabled by metadata"): a table
+   * whose properties set it needs the feature in its protocol (featuresEnabledBy).
+   */
+  enabledBy?: 'appendOnly' | 'enableChangeDataFeed' | 'enableDeletionVectors' | 'enableInCommitTimestamps';
 }
 
 /** PROTOCOL.md "Valid Feature Names in Table Features" plus delta-rs's pre-release name 'liquid'. */
 export const FEATURES: readonly FeatureInfo[] = [
-  { name: 'appendOnly', kind: 'writer', read: true, write: true, legacyWriter: 2, writeNote: 'table code refuses removes when delta.appendOnly=true' },
+  { name: 'appendOnly', kind: 'writer', read: true, write: true, legacyWriter: 2, enabledBy: 'appendOnly', writeNote: 'table code refuses removes when delta.appendOnly=true' },
   { name: 'invariants', kind: 'writer', read: true, write: true, legacyWriter: 2, writeNote: 'only while no column has delta.invariants metadata' },
   { name: 'checkConstraints', kind: 'writer', read: true, write: true, legacyWriter: 3, writeNote: 'only while no delta.constraints.* property is set' },
-  { name: 'changeDataFeed', kind: 'writer', read: true, write: true, legacyWriter: 4, writeNote: 'appends and whole-file removes need no cdc files' },
+  { name: 'changeDataFeed', kind: 'writer', read: true, write: true, legacyWriter: 4, enabledBy: 'enableChangeDataFeed', writeNote: 'appends and whole-file removes need no cdc files' },
   { name: 'generatedColumns', kind: 'writer', read: true, write: false, legacyWriter: 4 },
   { name: 'columnMapping', kind: 'reader-writer', read: true, write: false, legacyReader: 2, legacyWriter: 5 },
   { name: 'identityColumns', kind: 'writer', read: true, write: false, legacyWriter: 6 },
-  { name: 'deletionVectors', kind: 'reader-writer', read: true, write: true, writeNote: 'existing deletion vectors are kept intact' },
+  { name: 'deletionVectors', kind: 'reader-writer', read: true, write: true, enabledBy: 'enableDeletionVectors', writeNote: 'existing deletion vectors are kept intact' },
   { name: 'timestampNtz', kind: 'reader-writer', read: true, write: true },
   { name: 'v2Checkpoint', kind: 'reader-writer', read: true, write: true, writeNote: 'classic checkpoints must not be written' },
   { name: 'domainMetadata', kind: 'writer', read: true, write: true },
@@ -40,7 +45,14 @@ export const FEATURES: readonly FeatureInfo[] = [
   { name: 'liquid', kind: 'writer', read: true, write: false },
   { name: 'typeWidening', kind: 'reader-writer', read: true, write: true },
   { name: 'typeWidening-preview', kind: 'reader-writer', read: true, write: true },
-  { name: 'inCommitTimestamp', kind: 'writer', read: true, write: false },
+  {
+    name: 'inCommitTimestamp',
+    kind: 'writer',
+    read: true,
+    write: true,
+    enabledBy: 'enableInCommitTimestamps',
+    writeNote: 'every commit carries commitInfo first with inCommitTimestamp (transaction.ts, in_commit_timestamp.ts)',
+  },
   { name: 'vacuumProtocolCheck', kind: 'reader-writer', read: true, write: true },
   { name: 'icebergCompatV1', kind: 'writer', read: true, write: false },
   { name: 'icebergCompatV2', kind: 'writer', read: true, write: false },
@@ -198,6 +210,21 @@ export function protocolWithFeature(p: Protocol, metadata: Metadata, feature: st
     readerFeatures: FEATURES.filter((f) => reader.has(f.name)).map((f) => f.name),
     writerFeatures: FEATURES.filter((f) => writer.has(f.name)).map((f) => f.name),
   };
+}
+
+/** Names of the features the table properties turn on (rows with `enabledBy`), in registry order. */
+export function featuresEnabledBy(properties: TableProperties): string[] {
+  return FEATURES.filter((f) => f.enabledBy !== undefined && properties.get(f.enabledBy)).map((f) => f.name);
+}
+
+/**
+ * `p` with every feature the properties of `metadata` turn on (PROTOCOL.md "Table Features": a property change
+ * that starts using a feature upgrades the protocol, as Spark's ALTER TABLE SET TBLPROPERTIES does).
+ */
+export function protocolForProperties(p: Protocol, metadata: Metadata): Protocol {
+  let out = p;
+  for (const name of featuresEnabledBy(new TableProperties(metadata.configuration ?? {}))) out = protocolWithFeature(out, metadata, name);
+  return out;
 }
 
 export interface FeatureRequest {

@@ -1,6 +1,6 @@
 // TableConfiguration: the facts of one table version derived from its protocol + metaData, each computed here once:
 // schema, typed properties, enabled features and write checks, column mapping, the commit-time rule. No I/O.
-import { InvalidArgumentError, UnsupportedFeatureError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import {
   partitionValueOf,
   physicalFieldName,
@@ -49,10 +49,6 @@ export class TableConfiguration {
    */
   assertWritable(): void {
     assertWritable(this.protocol, this.metadata);
-    if (this.properties.enableInCommitTimestamps) {
-      // PROTOCOL.md "Writer Requirements for In-Commit Timestamps": every commit must carry inCommitTimestamp.
-      throw new UnsupportedFeatureError('inCommitTimestamp', 'writer', 'delta.enableInCommitTimestamps is true');
-    }
   }
 
   /**
@@ -128,9 +124,18 @@ export class TableConfiguration {
 
   // ---- commit time (PROTOCOL.md "In-Commit Timestamps") ---------------------------------------------------
 
+  /**
+   * Whether every commit must carry commitInfo.inCommitTimestamp (PROTOCOL.md "Writer Requirements for In-Commit
+   * Timestamps"). The property decides, as for Spark's readers and writers; operations that set it add the writer
+   * feature to the protocol (features.ts featuresEnabledBy).
+   */
+  get inCommitTimestampsEnabled(): boolean {
+    return this.properties.enableInCommitTimestamps;
+  }
+
   /** Whether commit `version` is timed by its commitInfo.inCommitTimestamp (from the enablement version on). */
   inCommitTimestampsAt(version: number): boolean {
-    if (!this.properties.enableInCommitTimestamps) return false;
+    if (!this.inCommitTimestampsEnabled) return false;
     const since = this.properties.inCommitTimestampEnablementVersion;
     return since === undefined || version >= since;
   }

@@ -7,6 +7,7 @@ import { checkConflict, footprintActions, type TransactionFootprint } from './co
 import { commitPath } from './paths.js';
 import { parseCommit, readCommit, serializeActions } from './codec.js';
 import { commitDigest, verifyLineage } from './lineage.js';
+import { metadataWithEnablement, nextInCommitTimestamp } from './in_commit_timestamp.js';
 import { Snapshot } from './snapshot.js';
 import { checkpointStateOf, writeCheckpoint } from './checkpoint_write.js';
 import { TableConfiguration } from './table_configuration.js';
@@ -30,6 +31,8 @@ export interface TransactionOptions {
   maxRetries?: number;
   /** Skip writing a checkpoint even when the interval says so. */
   skipCheckpoint?: boolean;
+  /** Wall clock in ms since the epoch (default Date.now): commitInfo.timestamp and the inCommitTimestamp's floor. */
+  clock?: () => number;
 }
 
 export interface CommitResult {
@@ -97,7 +100,20 @@ export class Transaction {
     return config;
   }
 
-  private buildCommitInfo(readVersion: number, timestamp: number): CommitInfo {
+  /**
+   * The commit time of the version this attempt builds on, which the inCommitTimestamp must exceed (PROTOCOL.md
+   * "Writer Requirements for In-Commit Timestamps" 3 and 5): its inCommitTimestamp on a table already timed so, else
+   * (the enabling commit) the modification time of its commit file as the store reports it, not our clock.
+   */
+  private async previousCommitTime(): Promise<number | undefined> {
+    const snap = this.snapshot;
+    if (!snap) return undefined;
+    if (snap.config.inCommitTimestampsAt(snap.version)) return snap.timestamp;
+    const m = await this.store.head(commitPath(snap.version));
+    return Math.max(snap.timestamp, m ? m.lastModified.getTime() : -Infinity);
+  }
+
+  private buildCommitInfo(readVersion: number, timestamp: number, inCommitTimestamp: number | undefined): CommitInfo {
     const f = footprintActions(this.actions);
     const isBlindAppend =
       this.options.readPredicate === undefined && f.removes.length === 0 && !f.hasMetadata && f.adds.every((a) => a.dataChange);
@@ -106,7 +122,11 @@ export class Transaction {
       if (v === undefined || v === null) continue;
       params[k] = typeof v === 'string' ? v : JSON.stringify(v);
     }
+    // The caller's extra fields cannot set the commit's timing.
+    const { inCommitTimestamp: _ignored, ...extra } = this.options.commitInfo ?? {};
     const info: CommitInfo = {
+      // PROTOCOL.md "In-Commit Timestamps": a long in commitInfo; first, as Spark writes it.
+      ...(inCommitTimestamp !== undefined ? { inCommitTimestamp } : {}),
       timestamp,
       operation: this.options.operation,
       operationParameters: params,
@@ -115,7 +135,7 @@ export class Transaction {
       isBlindAppend,
       ...(this.options.operationMetrics ? { operationMetrics: stringifyValues(this.options.operationMetrics) } : {}),
       engineInfo: ENGINE_INFO,
-      ...(this.options.commitInfo ?? {}),
+      ...extra,
       txnId: this.txnId,
     };
     return info;
@@ -142,14 +162,20 @@ export class Transaction {
       if (this.snapshot) await verifyLineage(this.store, this.snapshot.version, this.snapshot.lastCommitDigest);
       // Read before committing: a malformed delta.checkpointInterval fails the write, not the checkpoint after it.
       const checkpointDue = !this.options.skipCheckpoint && config.checkpointDue(version) && !config.requiresV2Checkpoints;
-      const timestamp = Date.now();
-      const commitInfo = this.buildCommitInfo(this.readVersion, timestamp);
-      // commitInfo first, as Spark writes it (readers find it without scanning the file).
-      const bytes = serializeActions([{ commitInfo }, ...this.actions]);
+      const timestamp = (this.options.clock ?? Date.now)();
+      // PROTOCOL.md "In-Commit Timestamps": computed per attempt, so after a lost race it follows the winner.
+      const ict = config.inCommitTimestampsEnabled ? nextInCommitTimestamp(timestamp, await this.previousCommitTime()) : undefined;
+      const actions =
+        ict !== undefined && metadataAction
+          ? this.actions.map((a) => ('metaData' in a ? { metaData: metadataWithEnablement(a.metaData, this.snapshot?.config, version, ict) } : a))
+          : this.actions;
+      const commitInfo = this.buildCommitInfo(this.readVersion, timestamp, ict);
+      // commitInfo first, as Spark writes it and In-Commit Timestamps require (readers find it without scanning the file).
+      const bytes = serializeActions([{ commitInfo }, ...actions]);
       const won = await this.putCommit(version, bytes);
       if (won) {
         const snapshot = this.snapshot
-          ? this.snapshot.applyCommit(version, [{ commitInfo }, ...this.actions], timestamp, commitDigest(bytes))
+          ? this.snapshot.applyCommit(version, [{ commitInfo }, ...actions], timestamp, commitDigest(bytes))
           : await Snapshot.load(this.store, { version });
         if (checkpointDue) await this.checkpoint(snapshot);
         return { version, snapshot, retries };

@@ -89,13 +89,13 @@ describe('assertWritable', () => {
     expect(() =>
       assertWritable(tf(['deletionVectors', 'timestampNtz', 'v2Checkpoint'], ['deletionVectors', 'timestampNtz', 'v2Checkpoint', 'appendOnly', 'invariants', 'domainMetadata', 'changeDataFeed']), md()),
     ).not.toThrow();
+    expect(() => assertWritable(tf(null, ['inCommitTimestamp']), md({ configuration: { 'delta.enableInCommitTimestamps': 'true' } }))).not.toThrow();
   });
 
   it('refuses features the writer cannot honour, naming them', () => {
     expect(thrown(() => assertWritable(tf(null, ['appendOnly', 'generatedColumns']), md())).feature).toBe('generatedColumns');
     expect(thrown(() => assertWritable(tf(['columnMapping'], ['columnMapping']), md())).feature).toBe('columnMapping');
     expect(thrown(() => assertWritable(tf(null, ['rowTracking']), md())).feature).toBe('rowTracking');
-    expect(thrown(() => assertWritable(tf(null, ['inCommitTimestamp']), md())).feature).toBe('inCommitTimestamp');
     expect(thrown(() => assertWritable(tf(null, ['somethingNew']), md())).kind).toBe('writer');
     expect(thrown(() => assertWritable({ minReaderVersion: 1, minWriterVersion: 8 }, md())).feature).toBe('writerVersion 8');
     // Active legacy features.

@@ -177,10 +177,12 @@ describe('TableConfiguration', () => {
     expect(off.commitTimestamp(7, 999, 50)).toBe(50);
   });
 
-  it('refuses writes it would have to honour but cannot: in-commit timestamps', () => {
-    const c = new TableConfiguration({ minReaderVersion: 1, minWriterVersion: 2 }, md({ 'delta.enableInCommitTimestamps': 'true' }));
-    expect(() => c.assertWritable()).toThrow(UnsupportedFeatureError);
-    expect(() => c.assertWritable()).toThrow(/inCommitTimestamp/);
+  it('in-commit timestamps are enabled by the property (the writer then times every commit)', () => {
+    const p = { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['inCommitTimestamp'] };
+    const c = new TableConfiguration(p, md({ 'delta.enableInCommitTimestamps': 'true' }));
+    expect(() => c.assertWritable()).not.toThrow();
+    expect(c.inCommitTimestampsEnabled).toBe(true);
+    expect(new TableConfiguration(p, md({})).inCommitTimestampsEnabled).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@
 import { Schema as ArrowSchema } from 'apache-arrow';
 import { v4 as uuidv4 } from 'uuid';
 import type { Metadata } from '../../log/actions.js';
-import { protocolFor } from '../../log/features.js';
+import { featuresEnabledBy, protocolFor } from '../../log/features.js';
 import type { Snapshot } from '../../log/snapshot.js';
 import { TableProperties } from '../../log/table_properties.js';
 import { Transaction } from '../../log/transaction.js';
@@ -39,9 +39,7 @@ export async function createTable(store: ObjectStore, options: CreateTableOption
   typed.validate();
   const protocol = protocolFor({
     timestampNtz: usesType(schema, 'timestamp_ntz'),
-    changeDataFeed: typed.enableChangeDataFeed,
-    appendOnly: typed.appendOnly,
-    deletionVectors: typed.enableDeletionVectors,
+    ...Object.fromEntries(featuresEnabledBy(typed).map((name) => [name, true])),
   });
   const metadata: Metadata = {
     id: uuidv4(),

@@ -1,0 +1,48 @@
+// In-Commit Timestamps, the writer's rules (PROTOCOL.md "Writer Requirements for In-Commit Timestamps"): the
+// inCommitTimestamp of a commit attempt and the enablement properties of the commit that turns the feature on.
+// Pure functions; the transaction supplies the times, versions and configurations. Reading is TableConfiguration's.
+import type { Metadata } from './actions.js';
+import type { TableConfiguration } from './table_configuration.js';
+import { TABLE_PROPERTIES, TableProperties } from './table_properties.js';
+
+export const ICT_ENABLED_KEY = TABLE_PROPERTIES.enableInCommitTimestamps.key;
+export const ICT_ENABLEMENT_VERSION_KEY = TABLE_PROPERTIES.inCommitTimestampEnablementVersion.key;
+export const ICT_ENABLEMENT_TIMESTAMP_KEY = TABLE_PROPERTIES.inCommitTimestampEnablementTimestamp.key;
+
+/**
+ * Requirement 3: the larger of the time the writer attempts the commit and one millisecond after the previous
+ * commit's timestamp (its inCommitTimestamp, or for the enabling commit the preceding commit file's modification
+ * time, requirement 5). Recomputed on every attempt, so a rebase over a winning commit stays after it.
+ */
+export function nextInCommitTimestamp(attemptTime: number, previousCommitTime: number | undefined): number {
+  return previousCommitTime === undefined ? attemptTime : Math.max(attemptTime, previousCommitTime + 1);
+}
+
+/**
+ * The metaData a commit at `version` writes (requirement 4). A commit that enables the feature on a table with
+ * earlier commits records `delta.inCommitTimestampEnablementVersion` / `...EnablementTimestamp` (its version and its
+ * inCommitTimestamp); at version 0 every commit has one and nothing is recorded. A metaData that keeps the feature
+ * on but lost the properties (e.g. one restored from an older version) gets the previous ones back, as Spark does.
+ * `previous`: the configuration of version - 1 (undefined when creating).
+ */
+export function metadataWithEnablement(metadata: Metadata, previous: TableConfiguration | undefined, version: number, ict: number): Metadata {
+  const conf = metadata.configuration ?? {};
+  if (!new TableProperties(conf).enableInCommitTimestamps || !previous || version === 0) return metadata;
+  const prev = previous.metadata.configuration ?? {};
+  if (!previous.inCommitTimestampsEnabled) {
+    return { ...metadata, configuration: { ...conf, [ICT_ENABLEMENT_VERSION_KEY]: String(version), [ICT_ENABLEMENT_TIMESTAMP_KEY]: String(ict) } };
+  }
+  const keys = [ICT_ENABLEMENT_VERSION_KEY, ICT_ENABLEMENT_TIMESTAMP_KEY];
+  if (keys.every((k) => prev[k] !== undefined) && keys.every((k) => conf[k] === undefined)) {
+    return { ...metadata, configuration: { ...conf, [ICT_ENABLEMENT_VERSION_KEY]: prev[ICT_ENABLEMENT_VERSION_KEY]!, [ICT_ENABLEMENT_TIMESTAMP_KEY]: prev[ICT_ENABLEMENT_TIMESTAMP_KEY]! } };
+  }
+  return metadata;
+}
+
+/** metaData.configuration with the feature off: the enablement properties go too (Spark's DROP FEATURE does so). */
+export function withoutEnablement(configuration: Record<string, string>): Record<string, string> {
+  const out = { ...configuration };
+  delete out[ICT_ENABLEMENT_VERSION_KEY];
+  delete out[ICT_ENABLEMENT_TIMESTAMP_KEY];
+  return out;
+}
