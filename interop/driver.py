@@ -2,6 +2,7 @@
 session (JVM start-up is the slow part): reads tables deltats wrote (Spark, delta-rs), generates tables with
 Spark and delta-rs for deltats to read, and Spark's side of the shared-table scenarios.
 Usage: driver.py tasks.json results.json. Each task's result (or its error) is written under its id."""
+import datetime
 import json
 import os
 import subprocess
@@ -166,6 +167,36 @@ def task_spark_concurrent(t):
     return {"sparkCommits": t["count"], "exits": [p.returncode for p in procs], "outputs": [o[-2000:] for o in outs]}
 
 
+def task_ict(t):
+    """A table deltats wrote with In-Commit Timestamps, on a copy: Spark's DESCRIBE HISTORY times, what Spark reads
+    TIMESTAMP AS OF each given time (row count, sum of ids), then one Spark append and its commitInfo."""
+    from delta.tables import DeltaTable
+
+    s = spark()
+    path = t["path"]
+    hist = DeltaTable.forPath(s, path).history().selectExpr("version", "unix_millis(timestamp) AS ms").collect()
+    travel = []
+    for ms in t["timestamps"]:
+        # The session time zone is UTC (engines.py): the instant as a UTC timestamp string with milliseconds.
+        at = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+        try:
+            df = s.read.format("delta").option("timestampAsOf", at).load(path)
+            r = df.selectExpr("count(*) AS n", "coalesce(sum(id), 0) AS total").collect()[0]
+            travel.append({"ms": ms, "rows": int(r["n"]), "sum": int(r["total"])})
+        except Exception as e:  # noqa: BLE001 - before the first commit Spark refuses; reported, compared
+            travel.append({"ms": ms, "error": short_error(e)})
+    before = DeltaTable.forPath(s, path).history(1).collect()[0]["version"]
+    s.sql(f"INSERT INTO delta.`{path}` VALUES ({t['sparkRowId']}, 'spark')")
+    after = DeltaTable.forPath(s, path).history(1).collect()[0]["version"]
+    with open(os.path.join(path, "_delta_log", f"{after:020d}.json")) as f:
+        first = json.loads(f.readline())
+    return {
+        "historyMs": {str(r["version"]): int(r["ms"]) for r in hist},
+        "timeTravel": travel,
+        "append": {"before": int(before), "after": int(after), "firstAction": first},
+    }
+
+
 TASKS = {
     "read": task_read,
     "history": task_history,
@@ -173,6 +204,7 @@ TASKS = {
     "generate": task_generate,
     "stream-read": task_stream_read,
     "spark-concurrent": task_spark_concurrent,
+    "ict": task_ict,
 }
 
 

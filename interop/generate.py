@@ -100,6 +100,14 @@ def spark_row_tracking(s, p):
     return {"earlierVersions": [2, 1], "expectWriteRefused": "rowTracking"}
 
 
+def _history_ms(s, p):
+    """Spark's commit time of each version (DESCRIBE HISTORY: inCommitTimestamp from the enablement on), in ms."""
+    from delta.tables import DeltaTable
+
+    rows = DeltaTable.forPath(s, p).history().selectExpr("version", "unix_millis(timestamp) AS ms").collect()
+    return {str(r["version"]): int(r["ms"]) for r in rows}
+
+
 def spark_ict(s, p):
     t = f"delta.`{p}`"
     _sql(
@@ -109,7 +117,23 @@ def spark_ict(s, p):
         f"INSERT INTO {t} VALUES (3)",
         f"DELETE FROM {t} WHERE id = 2",
     )
-    return {"earlierVersions": [2, 1], "expectWriteRefused": "inCommitTimestamp"}
+    return {"earlierVersions": [2, 1], "expectAppendTimed": "inCommitTimestamp", "sparkHistoryMs": _history_ms(s, p)}
+
+
+def spark_ict_enabled_later(s, p):
+    """In-Commit Timestamps turned on by ALTER TABLE at version 3: Spark records the enablement version/timestamp."""
+    import time
+
+    t = f"delta.`{p}`"
+    _sql(s, f"CREATE TABLE {t} (id INT) USING delta", f"INSERT INTO {t} VALUES (1), (2)", f"INSERT INTO {t} VALUES (3)")
+    time.sleep(0.05)
+    _sql(
+        s,
+        f"ALTER TABLE {t} SET TBLPROPERTIES ('delta.enableInCommitTimestamps'='true')",
+        f"INSERT INTO {t} VALUES (4)",
+        f"DELETE FROM {t} WHERE id = 2",
+    )
+    return {"earlierVersions": [4, 3, 2, 1], "expectAppendTimed": "inCommitTimestamp", "sparkHistoryMs": _history_ms(s, p)}
 
 
 def spark_type_widening(s, p):
@@ -276,6 +300,7 @@ SPARK = {
     "liquid-clustering": spark_liquid,
     "row-tracking": spark_row_tracking,
     "in-commit-timestamps": spark_ict,
+    "in-commit-timestamps-enabled-later": spark_ict_enabled_later,
     "type-widening": spark_type_widening,
     "v2-checkpoint-sidecars": spark_v2_checkpoint,
     "multipart-checkpoint": spark_multipart_checkpoint,

@@ -88,7 +88,7 @@ async function runDriver(tasks: Task[]): Promise<DriverResults> {
 const ENGINES = ['spark', 'delta-rs'] as const;
 const SPARK_KINDS = [
   'dml-deletion-vectors', 'column-mapping-name', 'column-mapping-id', 'change-data-feed', 'liquid-clustering',
-  'row-tracking', 'in-commit-timestamps', 'type-widening', 'v2-checkpoint-sidecars', 'multipart-checkpoint',
+  'row-tracking', 'in-commit-timestamps', 'in-commit-timestamps-enabled-later', 'type-widening', 'v2-checkpoint-sidecars', 'multipart-checkpoint',
   'partition-types', 'timestamp-ntz', 'variant',
 ];
 const RS_KINDS = ['writer', 'checkpoint', 'optimize-vacuum', 'dml', 'schema-merge'];
@@ -125,6 +125,14 @@ async function main(): Promise<void> {
       }
     }
     if (w.history) tasks.push({ op: 'history', id: `d1/${name}/history`, path: w.path });
+    if (w.inCommitTimestamps) {
+      const copy = `${w.path}-ict-copy`;
+      // The copy keeps the commit files' mtimes (to the ms), which time the versions before the enablement.
+      cpSync(w.path, copy, { recursive: true, preserveTimestamps: true });
+      // Each commit's time and the instant before it: TIMESTAMP AS OF lands on each version and on its predecessor.
+      const times = (await readHistory(new LocalStore(copy))).flatMap((h) => [h.timestamp, h.timestamp - 1]);
+      tasks.push({ op: 'ict', id: `d1/${name}/spark-in-commit-timestamps`, path: copy, timestamps: times, sparkRowId: ICT_SPARK_ROW });
+    }
     if (w.txn) tasks.push({ op: 'stream-read', id: `d1/${name}/spark-structured-streaming`, path: w.path });
     if (w.txn) {
       const copy = `${w.path}-txn-copy`;
@@ -163,6 +171,9 @@ async function main(): Promise<void> {
       }
     }
     if (w.history) await checkHistory(`d1/${name}/history`, res[`d1/${name}/history`], w.path);
+    if (w.inCommitTimestamps) {
+      await checkSparkOnOurIct(`d1/${name}/spark-in-commit-timestamps`, res[`d1/${name}/spark-in-commit-timestamps`], `${w.path}-ict-copy`);
+    }
     if (w.txn) checkTxn(`d1/${name}/txn`, res[`d1/${name}/txn`], w.txn.lastBatch);
     if (w.txn) await compareReadings(`d1/${name}/spark-structured-streaming`, res[`d1/${name}/spark-structured-streaming`], w.path);
   }
@@ -241,13 +252,118 @@ async function checkGenerated(t: Task, r: DriverResults[string] | undefined): Pr
     return record(t.id, ours.error?.includes(want) ? [] : [`expected UnsupportedFeatureError naming '${info.expectUnsupported}', got ${ours.error ?? `${ours.lines?.length} rows`}`]);
   }
   if (typeof info.expectWriteRefused === 'string') await checkWriteRefused(t.id, uri, info.expectWriteRefused);
-  const facts = Object.entries(info).filter(([k]) => k !== 'earlierVersions' && k !== 'expectWriteRefused').map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  if (info.expectAppendTimed === 'inCommitTimestamp') await checkOurIctOnTheirs(t.id, uri, info.sparkHistoryMs as Record<string, number>);
+  const quiet = new Set(['earlierVersions', 'expectWriteRefused', 'expectAppendTimed', 'sparkHistoryMs']);
+  const facts = Object.entries(info).filter(([k]) => !quiet.has(k)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
   if (facts.length) console.log(`     ${t.id}: ${facts.join(', ')}`);
   for (const theirs of r.readings ?? []) {
     const at = theirs.requested === null ? 'latest' : `v${theirs.requested}`;
     const ours = await deltatsReading(uri, theirs.requested);
     record(`${t.id}@${at}`, compareReading(ours, theirs));
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// In-Commit Timestamps (PROTOCOL.md "In-Commit Timestamps")
+
+const ICT_SPARK_ROW = 100;
+
+/** The commitInfo of commit `version` in a local table, and whether it is the commit's first action. */
+function commitInfoAt(uri: string, version: number): { first: boolean; ict: unknown } {
+  const lines = readFileSync(path.join(uri, '_delta_log', `${String(version).padStart(20, '0')}.json`), 'utf8').split('\n').filter(Boolean);
+  const actions = lines.map((l) => JSON.parse(l) as Record<string, Record<string, unknown>>);
+  const i = actions.findIndex((a) => 'commitInfo' in a);
+  return { first: i === 0, ict: i < 0 ? undefined : actions[i]!.commitInfo!.inCommitTimestamp };
+}
+
+/** Rows and sum of ids deltats reads at a timestamp (or the error), as the Spark task reports them. */
+async function oursAt(uri: string, ms: number): Promise<{ rows?: number; sum?: number; error?: string }> {
+  try {
+    const rows = (await (await DeltaTable.open(uri, { timestamp: ms })).scan().toArray()) as Array<{ id: number | null }>;
+    return { rows: rows.length, sum: rows.reduce((n, r) => n + Number(r.id ?? 0), 0) };
+  } catch (e) {
+    return { error: `${(e as Error).constructor.name}: ${(e as Error).message}` };
+  }
+}
+
+/** deltats appends one row to `copy`; problems unless its commit is timed after `after` (ms) with commitInfo first. */
+async function appendTimedAfter(copy: string, after: number, row: Record<string, unknown>): Promise<string[]> {
+  const t = await DeltaTable.open(copy);
+  const res = await t.append([row]);
+  const ci = commitInfoAt(copy, res.version);
+  const problems: string[] = [];
+  if (!ci.first) problems.push(`deltats's commit ${res.version} does not start with commitInfo`);
+  if (typeof ci.ict !== 'number' || ci.ict <= after) problems.push(`deltats's commit ${res.version} has inCommitTimestamp ${String(ci.ict)}, not after ${after}`);
+  const h = await t.history(1);
+  if (h[0]?.timestamp !== ci.ict) problems.push(`deltats's history times v${res.version} ${h[0]?.timestamp}, its inCommitTimestamp is ${String(ci.ict)}`);
+  return problems;
+}
+
+/**
+ * A table deltats wrote with In-Commit Timestamps: Spark's DESCRIBE HISTORY shows our times, Spark's TIMESTAMP AS OF
+ * reads what ours reads at each instant, Spark's append after us is timed after our last commit, and deltats
+ * appends after Spark, timed after it.
+ */
+async function checkSparkOnOurIct(id: string, r: DriverResults[string] | undefined, copy: string): Promise<void> {
+  if (!r) return record(id, 'no result from the driver');
+  if (r.error) return record(id, `engine task failed: ${r.error}`);
+  // Compared on the copy Spark read (its commit file mtimes, which time the versions before the enablement, may be
+  // 1 ms off the original's: copying sets them through a float of seconds); Spark's append there comes later.
+  const ours = (await readHistory(new LocalStore(copy))).filter((h) => h.version <= (r.append as { before: number }).before);
+  const theirs = r.historyMs as Record<string, number>;
+  const problems: string[] = [];
+  if (ours.length !== Object.keys(theirs).length) problems.push(`DESCRIBE HISTORY has ${Object.keys(theirs).length} versions, deltats ${ours.length}`);
+  for (const h of ours) {
+    if (theirs[String(h.version)] !== h.timestamp) problems.push(`DESCRIBE HISTORY v${h.version} at ${theirs[String(h.version)]}, deltats ${h.timestamp}`);
+  }
+  record(`${id}/describe-history-times`, problems);
+  const travel = r.timeTravel as Array<{ ms: number; rows?: number; sum?: number; error?: string }>;
+  const travelProblems: string[] = [];
+  for (const s of travel) {
+    const o = await oursAt(copy, s.ms);
+    const same = s.error !== undefined ? o.error !== undefined : o.rows === s.rows && o.sum === s.sum;
+    if (!same) travelProblems.push(`TIMESTAMP AS OF ${s.ms}: spark ${JSON.stringify(s)}, deltats ${JSON.stringify(o)}`);
+  }
+  record(`${id}/timestamp-as-of (${travel.length} instants)`, travelProblems);
+  const a = r.append as { before: number; after: number; firstAction: Record<string, Record<string, unknown>> };
+  const sparkIct = a.firstAction.commitInfo?.inCommitTimestamp;
+  const appendProblems: string[] = [];
+  if (a.after !== a.before + 1) appendProblems.push(`spark's append went from v${a.before} to v${a.after}`);
+  if (typeof sparkIct !== 'number' || sparkIct <= ours[0]!.timestamp) {
+    appendProblems.push(`spark's commit ${a.after} has inCommitTimestamp ${String(sparkIct)}, not after ours ${ours[0]!.timestamp}`);
+  } else {
+    const t = await DeltaTable.open(copy);
+    if (t.version !== a.after || t.snapshot.timestamp !== sparkIct) appendProblems.push(`deltats reads the copy at v${t.version} timed ${t.snapshot.timestamp}`);
+    const rows = (await t.scan().toArray()) as Array<{ id: number }>;
+    if (!rows.some((x) => x.id === ICT_SPARK_ROW)) appendProblems.push(`deltats does not read spark's row ${ICT_SPARK_ROW}`);
+    appendProblems.push(...(await appendTimedAfter(copy, sparkIct, { id: ICT_SPARK_ROW + 1, s: 'deltats' })));
+  }
+  record(`${id}/spark-appends-after-us-and-we-after-spark`, appendProblems);
+}
+
+/**
+ * A table Spark wrote with In-Commit Timestamps: our history shows Spark's times, each time travels to its
+ * version, and our append to a copy is timed after Spark's last commit, commitInfo first.
+ */
+async function checkOurIctOnTheirs(id: string, uri: string, sparkMs: Record<string, number>): Promise<void> {
+  const problems: string[] = [];
+  const ours = await readHistory(new LocalStore(uri));
+  for (const h of ours) {
+    if (sparkMs[String(h.version)] !== h.timestamp) problems.push(`v${h.version}: spark's history at ${sparkMs[String(h.version)]}, deltats ${h.timestamp}`);
+  }
+  for (const [v, ms] of Object.entries(sparkMs)) {
+    const got = (await DeltaTable.open(uri, { timestamp: ms })).version;
+    if (got !== Number(v)) problems.push(`open({timestamp: ${ms}}) is v${got}, spark times v${v} so`);
+  }
+  const copy = `${uri}-append-copy`;
+  cpSync(uri, copy, { recursive: true });
+  const last = Math.max(...Object.values(sparkMs));
+  try {
+    problems.push(...(await appendTimedAfter(copy, last, { id: ICT_SPARK_ROW })));
+  } catch (e) {
+    problems.push(`deltats could not append: ${(e as Error).constructor.name}: ${(e as Error).message}`);
+  }
+  record(`${id}/deltats-history-time-travel-and-append`, problems);
 }
 
 /** An append to (a copy of) a table using a writer feature deltats cannot honour is refused, naming the feature. */

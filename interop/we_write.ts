@@ -14,6 +14,8 @@ export interface WrittenTable {
   history?: boolean;
   /** The streaming sink's appId and last batch (Spark txnAppId/txnVersion check). */
   txn?: { appId: string; lastBatch: number };
+  /** In-Commit Timestamps: Spark's DESCRIBE HISTORY and TIMESTAMP AS OF must agree with ours, and Spark appends after us. */
+  inCommitTimestamps?: boolean;
   /** A copy of the table whose JSON commits before `checkpoint` were deleted (engines must load our checkpoint). */
   checkpointCopy?: { path: string; checkpoint: number };
 }
@@ -239,6 +241,27 @@ async function streamSinkTable(dir: string): Promise<WrittenTable> {
   return { scenario: 'streaming sink txn actions', path: p, earlier: [2, 1], txn: { appId, lastBatch: 2 } };
 }
 
+/**
+ * In-Commit Timestamps turned on at version 3 of a plain table (deltats records the enablement version/timestamp and
+ * upgrades the protocol), then appends, a DELETE and a checkpoint (interval 5) with every commit timed.
+ */
+async function inCommitTimestampsTable(dir: string): Promise<WrittenTable> {
+  const p = path.join(dir, 'in-commit-timestamps');
+  const schema = struct(f('id', 'integer'), f('s', 'string'));
+  const t = await DeltaTable.create(p, { schema, properties: { 'delta.checkpointInterval': '5' } });
+  await t.append([{ id: 1, s: 'a' }, { id: 2, s: 'b' }]);
+  await t.append([{ id: 3, s: 'c' }]);
+  await new Promise((r) => setTimeout(r, 20)); // commit times apart, so each version has its own time travel instant
+  await t.setProperties({ 'delta.enableInCommitTimestamps': 'true' });
+  for (const row of [{ id: 4, s: 'd' }, { id: 5, s: 'e' }]) {
+    await new Promise((r) => setTimeout(r, 20));
+    await t.append([row]);
+  }
+  await t.delete('id = 2');
+  await t.append([{ id: 6, s: 'f' }]);
+  return { scenario: 'In-Commit Timestamps enabled at v3, checkpoint at v5', path: p, earlier: [4, 3, 2], history: true, inCommitTimestamps: true };
+}
+
 export const SCENARIOS: Array<{ name: string; write: (dir: string) => Promise<WrittenTable> }> = [
   { name: 'types', write: typesTable },
   { name: 'partitioned', write: partitionedTable },
@@ -252,4 +275,5 @@ export const SCENARIOS: Array<{ name: string; write: (dir: string) => Promise<Wr
   { name: 'stream-sink', write: streamSinkTable },
   { name: 'dml', write: (dir) => dmlTable(dir, false) },
   { name: 'dml-deletion-vectors', write: (dir) => dmlTable(dir, true) },
+  { name: 'in-commit-timestamps', write: inCommitTimestampsTable },
 ];

@@ -5,7 +5,6 @@ import type { Metadata } from './actions.js';
 import type { TableConfiguration } from './table_configuration.js';
 import { TABLE_PROPERTIES, TableProperties } from './table_properties.js';
 
-export const ICT_ENABLED_KEY = TABLE_PROPERTIES.enableInCommitTimestamps.key;
 export const ICT_ENABLEMENT_VERSION_KEY = TABLE_PROPERTIES.inCommitTimestampEnablementVersion.key;
 export const ICT_ENABLEMENT_TIMESTAMP_KEY = TABLE_PROPERTIES.inCommitTimestampEnablementTimestamp.key;
 
@@ -26,17 +25,20 @@ export function nextInCommitTimestamp(attemptTime: number, previousCommitTime: n
  * `previous`: the configuration of version - 1 (undefined when creating).
  */
 export function metadataWithEnablement(metadata: Metadata, previous: TableConfiguration | undefined, version: number, ict: number): Metadata {
-  const conf = metadata.configuration ?? {};
-  if (!new TableProperties(conf).enableInCommitTimestamps || !previous || version === 0) return metadata;
-  const prev = previous.metadata.configuration ?? {};
-  if (!previous.inCommitTimestampsEnabled) {
-    return { ...metadata, configuration: { ...conf, [ICT_ENABLEMENT_VERSION_KEY]: String(version), [ICT_ENABLEMENT_TIMESTAMP_KEY]: String(ict) } };
-  }
-  const keys = [ICT_ENABLEMENT_VERSION_KEY, ICT_ENABLEMENT_TIMESTAMP_KEY];
-  if (keys.every((k) => prev[k] !== undefined) && keys.every((k) => conf[k] === undefined)) {
-    return { ...metadata, configuration: { ...conf, [ICT_ENABLEMENT_VERSION_KEY]: prev[ICT_ENABLEMENT_VERSION_KEY]!, [ICT_ENABLEMENT_TIMESTAMP_KEY]: prev[ICT_ENABLEMENT_TIMESTAMP_KEY]! } };
+  const now = new TableProperties(metadata.configuration ?? {});
+  if (!now.enableInCommitTimestamps || !previous || version === 0) return metadata;
+  if (!previous.inCommitTimestampsEnabled) return withEnablement(metadata, version, ict);
+  const before = previous.properties;
+  const [v, ts] = [before.inCommitTimestampEnablementVersion, before.inCommitTimestampEnablementTimestamp];
+  if (v !== undefined && ts !== undefined && now.inCommitTimestampEnablementVersion === undefined && now.inCommitTimestampEnablementTimestamp === undefined) {
+    return withEnablement(metadata, v, ts);
   }
   return metadata;
+}
+
+function withEnablement(metadata: Metadata, version: number, timestamp: number): Metadata {
+  const configuration = { ...metadata.configuration, [ICT_ENABLEMENT_VERSION_KEY]: String(version), [ICT_ENABLEMENT_TIMESTAMP_KEY]: String(timestamp) };
+  return { ...metadata, configuration };
 }
 
 /** metaData.configuration with the feature off: the enablement properties go too (Spark's DROP FEATURE does so). */

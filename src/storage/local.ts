@@ -56,9 +56,9 @@ export class LocalStore implements ObjectStore {
 
   async head(rel: string): Promise<ObjectMeta | null> {
     try {
-      const st = await fsp.stat(this.abs(rel));
+      const st = await fsp.stat(this.abs(rel), { bigint: true });
       if (!st.isFile()) return null;
-      return { path: rel, size: st.size, lastModified: st.mtime };
+      return { path: rel, size: Number(st.size), lastModified: mtimeOf(st) };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
       throw this.wrap(e, rel);
@@ -146,8 +146,8 @@ export class LocalStore implements ObjectStore {
         const rel = dirRel ? `${dirRel}/${ent.name}` : ent.name;
         if (ent.isDirectory()) await walk(rel);
         else if (ent.isFile() && ent.name.startsWith(TEMP_PREFIX)) {
-          const st = await fsp.stat(this.abs(rel)).catch(() => null);
-          if (st && st.mtime.getTime() < olderThan) out.push({ path: rel, size: st.size, lastModified: st.mtime });
+          const st = await fsp.stat(this.abs(rel), { bigint: true }).catch(() => null);
+          if (st && mtimeOf(st).getTime() < olderThan) out.push({ path: rel, size: Number(st.size), lastModified: mtimeOf(st) });
         }
       }
     };
@@ -171,8 +171,8 @@ export class LocalStore implements ObjectStore {
         } else if (ent.isFile() && rel.startsWith(prefix)) {
           if (!recursive && rel.slice(prefix.length).includes('/')) continue;
           if (options.startAfter !== undefined && !(rel > options.startAfter)) continue;
-          const st = await fsp.stat(path.join(this.root, ...rel.split('/'))).catch(() => null);
-          if (st) results.push({ path: rel, size: st.size, lastModified: st.mtime });
+          const st = await fsp.stat(path.join(this.root, ...rel.split('/')), { bigint: true }).catch(() => null);
+          if (st) results.push({ path: rel, size: Number(st.size), lastModified: mtimeOf(st) });
         }
       }
     };
@@ -222,4 +222,13 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     // Some filesystems refuse fsync on a directory; the link itself is still atomic.
   }
+}
+
+/**
+ * A file's modification time in whole milliseconds, truncated as Java's File.lastModified (Spark, via Hadoop) and
+ * delta-rs read it. From the nanoseconds: Node's `stats.mtime` / `mtimeMs` round the sub-millisecond part, which can
+ * put a commit 1 ms after the time the reference engines give it (and move a timestamp time travel).
+ */
+function mtimeOf(st: { mtimeNs: bigint }): Date {
+  return new Date(Number(st.mtimeNs / 1_000_000n));
 }

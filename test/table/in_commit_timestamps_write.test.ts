@@ -298,4 +298,17 @@ describe('In-Commit Timestamps: enabling on an existing table', () => {
     // Turned on again: a new enablement record at that version.
     expect((await t.setProperties(ICT)).properties['delta.inCommitTimestampEnablementVersion']).toBe('6');
   });
+
+  it('a metaData that keeps it on but lost the enablement record (restored from a created-with-ICT version) gets it back', async () => {
+    const dir = tempDir();
+    const t = await DeltaTable.create(dir, { schema, properties: ICT });
+    await t.setProperties({ 'delta.enableInCommitTimestamps': 'false' }); // v1 has no inCommitTimestamp
+    const on = await t.setProperties(ICT);
+    expect(on.version).toBe(2);
+    const enablement = { 'delta.inCommitTimestampEnablementVersion': '2', 'delta.inCommitTimestampEnablementTimestamp': String(icts(dir, 2)[0]) };
+    expect(on.properties).toEqual({ ...ICT, ...enablement });
+    await t.restore({ version: 0 }); // v0's metaData: on, no record; v1 still lacks an inCommitTimestamp
+    expect(t.properties).toEqual({ ...ICT, ...enablement });
+    expect((await DeltaTable.open(dir, { timestamp: icts(dir, 3)[0]! })).version).toBe(3);
+  });
 });
