@@ -10,6 +10,7 @@ import { filesCommand } from './files.js';
 import { catCommand } from './cat.js';
 import { vacuumCommand } from './vacuum.js';
 import { restoreCommand } from './restore.js';
+import { setPropertiesCommand } from './properties.js';
 import { optimizeCommand } from './optimize.js';
 import { checkpointCommand } from './checkpoint.js';
 import { createCommand } from './create.js';
@@ -34,6 +35,7 @@ export const COMMANDS: Command[] = [
   optimizeCommand,
   vacuumCommand,
   restoreCommand,
+  setPropertiesCommand,
   checkpointCommand,
   streamCommand,
 ];

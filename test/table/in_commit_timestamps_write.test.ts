@@ -12,7 +12,7 @@ import { Transaction } from '../../src/log/transaction.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { tableFromArrays } from 'apache-arrow';
-import { ok } from '../cli/run.js';
+import { cli, ok, okJson } from '../cli/run.js';
 
 afterAll(cleanupTempDirs);
 afterEach(() => {
@@ -297,6 +297,29 @@ describe('In-Commit Timestamps: enabling on an existing table', () => {
     ]);
     // Turned on again: a new enablement record at that version.
     expect((await t.setProperties(ICT)).properties['delta.inCommitTimestampEnablementVersion']).toBe('6');
+  });
+
+  it('the CLI turns it on (deltats set-properties) and history shows the inCommitTimestamps', async () => {
+    const { dir } = await plainTable();
+    const res = await okJson<{ version: number; properties: Record<string, string>; protocol: { writerFeatures: string[] } }>([
+      'set-properties', dir, '--property', 'delta.enableInCommitTimestamps=true',
+    ]);
+    expect(res.version).toBe(3);
+    expect(res.properties).toEqual({
+      ...ICT,
+      'delta.inCommitTimestampEnablementVersion': '3',
+      'delta.inCommitTimestampEnablementTimestamp': String(icts(dir, 3)[0]),
+    });
+    expect(res.protocol.writerFeatures).toContain('inCommitTimestamp');
+    await ok(['delete', dir, '--where', 'seq = 0']);
+    const history = await okJson<Array<{ version: number; timestamp: string }>>(['history', dir]);
+    expect(history.slice(0, 2).map((h) => [h.version, Date.parse(h.timestamp)])).toEqual([
+      [4, icts(dir, 4)[0]],
+      [3, icts(dir, 3)[0]],
+    ]);
+    const bad = await cli(['set-properties', dir, '--property', 'delta.inCommitTimestampEnablementVersion=0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/delta.inCommitTimestampEnablementVersion' is set by the writer/);
   });
 
   it('a metaData that keeps it on but lost the enablement record (restored from a created-with-ICT version) gets it back', async () => {
