@@ -1,7 +1,8 @@
 // Conflict detection between a transaction that lost the race for version v and the commits that won it.
 // Follows Delta's optimistic concurrency rules (PROTOCOL.md "Optimistic Concurrency Control"; Spark's ConflictChecker).
-import type { Action, Add, Remove, Txn } from './actions.js';
+import type { Action, Add, Metadata, Protocol, Remove, Txn } from './actions.js';
 import { fileKey } from './actions.js';
+import { onlyEnablesInCommitTimestamps } from './in_commit_timestamp.js';
 import {
   ConcurrentAppendError,
   ConcurrentDeleteDeleteError,
@@ -57,15 +58,29 @@ export function footprintActions(actions: Action[]): {
   return { adds, removes, txns, hasMetadata, hasProtocol };
 }
 
-/** Throws the typed conflict error when the winning commit invalidates the losing transaction. */
-export function checkConflict(ours: TransactionFootprint, winnerVersion: number, winnerActions: Action[]): void {
+/**
+ * Throws the typed conflict error when the winning commit invalidates the losing transaction. `before`: the protocol
+ * and metaData the winner committed over (the read snapshot's, then each earlier winner's); with it, a winner that
+ * only turned In-Commit Timestamps on does not conflict with a transaction that changes neither.
+ */
+export function checkConflict(
+  ours: TransactionFootprint,
+  winnerVersion: number,
+  winnerActions: Action[],
+  before?: { protocol: Protocol; metadata: Metadata },
+): void {
   if (ours.isCreate) throw new TableExistsError(ours.tableUri);
   const w = footprintActions(winnerActions);
   const at = `version ${winnerVersion} of ${ours.tableUri}`;
-  if (w.hasProtocol) {
+  const ictOnly =
+    before !== undefined &&
+    !ours.changesMetadata &&
+    !ours.changesProtocol &&
+    onlyEnablesInCommitTimestamps(before, protocolOf(winnerActions), metadataOf(winnerActions));
+  if (w.hasProtocol && !ictOnly) {
     throw new ProtocolChangedError(`the protocol was changed by a concurrent commit at ${at}; retry the operation`, winnerVersion);
   }
-  if (w.hasMetadata) {
+  if (w.hasMetadata && !ictOnly) {
     throw new MetadataChangedError(
       `the table metadata (schema, partitioning or properties) was changed by a concurrent commit at ${at}; retry the operation`,
       winnerVersion,
@@ -118,4 +133,12 @@ export function checkConflict(ours: TransactionFootprint, winnerVersion: number,
       );
     }
   }
+}
+
+export function protocolOf(actions: readonly Action[]): Protocol | undefined {
+  return actions.find((a): a is { protocol: Protocol } => 'protocol' in a)?.protocol;
+}
+
+export function metadataOf(actions: readonly Action[]): Metadata | undefined {
+  return actions.find((a): a is { metaData: Metadata } => 'metaData' in a)?.metaData;
 }

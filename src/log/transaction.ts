@@ -3,7 +3,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { Action, Add, CommitInfo, Metadata, Protocol, Remove } from './actions.js';
 import { fileKey } from './actions.js';
-import { checkConflict, footprintActions, type TransactionFootprint } from './conflicts.js';
+import { checkConflict, footprintActions, metadataOf, protocolOf, type TransactionFootprint } from './conflicts.js';
 import { commitPath } from './paths.js';
 import { parseCommit, readCommit, serializeActions } from './codec.js';
 import { commitDigest, verifyLineage } from './lineage.js';
@@ -150,8 +150,8 @@ export class Transaction {
     const footprint = this.footprint();
     let retries = 0;
     for (;;) {
-      const protocolAction = this.actions.find((a): a is { protocol: Protocol } => 'protocol' in a)?.protocol;
-      const metadataAction = this.actions.find((a): a is { metaData: Metadata } => 'metaData' in a)?.metaData;
+      const protocolAction = protocolOf(this.actions);
+      const metadataAction = metadataOf(this.actions);
       const protocol = protocolAction ?? this.snapshot?.protocol;
       const metadata = metadataAction ?? this.snapshot?.metadata;
       if (!protocol || !metadata) {
@@ -191,8 +191,11 @@ export class Transaction {
       // Read every winner since our read version, check conflicts, and rebase on top of them.
       let snap = this.snapshot!;
       const newer = await snap.update();
+      let before = { protocol: snap.protocol, metadata: snap.metadata };
       for (let v = snap.version + 1; v <= newer.version; v++) {
-        checkConflict(footprint, v, await readCommit(this.store, v));
+        const winner = await readCommit(this.store, v);
+        checkConflict(footprint, v, winner, before);
+        before = { protocol: protocolOf(winner) ?? before.protocol, metadata: metadataOf(winner) ?? before.metadata };
       }
       this.snapshot = newer;
       snap = newer;

@@ -6,7 +6,8 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, DeltaSink, InvalidArgumentError, VersionNotFoundError, type StructType } from '../../src/index.js';
+import { DeltaTable, DeltaSink, InvalidArgumentError, MetadataChangedError, ProtocolChangedError, VersionNotFoundError, type StructType } from '../../src/index.js';
+import { onlyEnablesInCommitTimestamps } from '../../src/log/in_commit_timestamp.js';
 import { Snapshot } from '../../src/log/snapshot.js';
 import { Transaction } from '../../src/log/transaction.js';
 import { LocalStore } from '../../src/storage/local.js';
@@ -320,6 +321,43 @@ describe('In-Commit Timestamps: enabling on an existing table', () => {
     const bad = await cli(['set-properties', dir, '--property', 'delta.inCommitTimestampEnablementVersion=0']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/delta.inCommitTimestampEnablementVersion' is set by the writer/);
+  });
+
+  it('a writer that read the table before another turned it on rebases over that commit and times its own', async () => {
+    const { dir } = await plainTable();
+    const stale = await DeltaTable.open(dir);
+    const other = await DeltaTable.open(dir);
+    await other.setProperties(ICT); // v3: protocol + metaData, ICT on
+    const res = await stale.append([row(7, 0)]); // read v2: lost v3 to the enablement, rebased
+    expect([res.version, res.retries]).toEqual([4, 1]);
+    const [enabled, ours] = icts(dir, 3);
+    expect(ours!).toBeGreaterThan(enabled!);
+    expect((await DeltaTable.open(dir)).properties['delta.inCommitTimestampEnablementVersion']).toBe('3');
+    // Any other protocol or metaData change by the winner still conflicts.
+    const stale2 = await DeltaTable.open(dir);
+    await (await DeltaTable.open(dir)).setProperties({ 'delta.logRetentionDuration': 'interval 60 days' });
+    await expect(stale2.append([row(7, 1)])).rejects.toBeInstanceOf(MetadataChangedError);
+    const stale3 = await DeltaTable.open(dir);
+    await (await DeltaTable.open(dir)).setProperties({ 'delta.enableChangeDataFeed': 'true' });
+    await expect(stale3.append([row(7, 2)])).rejects.toBeInstanceOf(ProtocolChangedError);
+    expect((await (await DeltaTable.open(dir)).scan().toArray()).length).toBe(3);
+  });
+
+  it('onlyEnablesInCommitTimestamps: the feature added and the ICT properties set, nothing else', () => {
+    const md = (configuration: Record<string, string>) => ({
+      id: 'x', format: { provider: 'parquet', options: {} }, schemaString: '{"type":"struct","fields":[]}', partitionColumns: [], configuration,
+    });
+    const before = { protocol: { minReaderVersion: 1, minWriterVersion: 2 }, metadata: md({ a: '1' }) };
+    const p7 = (...f: string[]) => ({ minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['appendOnly', 'invariants', ...f] });
+    const on = { a: '1', ...ICT, 'delta.inCommitTimestampEnablementVersion': '3', 'delta.inCommitTimestampEnablementTimestamp': '5' };
+    expect(onlyEnablesInCommitTimestamps(before, p7('inCommitTimestamp'), md(on))).toBe(true);
+    expect(onlyEnablesInCommitTimestamps(before, undefined, md({ a: '1', ...ICT }))).toBe(true);
+    expect(onlyEnablesInCommitTimestamps(before, undefined, undefined)).toBe(false);
+    expect(onlyEnablesInCommitTimestamps(before, p7('inCommitTimestamp', 'changeDataFeed'), md(on))).toBe(false);
+    expect(onlyEnablesInCommitTimestamps(before, { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ['inCommitTimestamp'] }, md(on))).toBe(false);
+    expect(onlyEnablesInCommitTimestamps(before, p7('inCommitTimestamp'), md({ ...on, a: '2' }))).toBe(false);
+    expect(onlyEnablesInCommitTimestamps(before, p7('inCommitTimestamp'), md({ a: '1', 'delta.enableInCommitTimestamps': 'false' }))).toBe(false);
+    expect(onlyEnablesInCommitTimestamps(before, p7('inCommitTimestamp'), { ...md(on), schemaString: '{"type":"struct","fields":[{"name":"b","type":"long","nullable":true,"metadata":{}}]}' })).toBe(false);
   });
 
   it('a metaData that keeps it on but lost the enablement record (restored from a created-with-ICT version) gets it back', async () => {
