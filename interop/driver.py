@@ -13,6 +13,7 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import canonical  # noqa: E402
 import generate  # noqa: E402
+import nan_stats  # noqa: E402
 from engines import spark_session  # noqa: E402
 
 _spark = None
@@ -197,8 +198,13 @@ def task_ict(t):
     }
 
 
+def task_nan_stats(t):
+    return nan_stats.run(spark, t)
+
+
 TASKS = {
     "read": task_read,
+    "nan-stats": task_nan_stats,
     "history": task_history,
     "txn": task_txn,
     "generate": task_generate,

@@ -10,6 +10,7 @@ import { compareReading, deltatsReading, type Reading } from './compare.js';
 import { SCENARIOS, type WrittenTable } from './we_write.js';
 import { DeltaTable, LocalStore, readHistory, UnsupportedFeatureError } from '../src/index.js';
 import { sharedScenarios, stopS3IfStarted, type SharedContext } from './shared.js';
+import { nanStatsScenario } from './nan_stats.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   }
   // Shared tables that need Spark running.
   const ctx: SharedContext = { work: path.join(WORK, 'shared'), python: PYTHON, tsx: TSX, here: HERE, record };
-  const shared = sharedScenarios(ctx).filter((s) => selected(s.id));
+  const shared = [...sharedScenarios(ctx), nanStatsScenario(ctx)].filter((s) => selected(s.id));
   for (const s of shared) if (s.sparkTask) tasks.push(await s.sparkTask());
 
   console.log(`interop: ${written.length} deltats tables written, ${tasks.length} engine tasks (one Spark session)`);

@@ -47,6 +47,12 @@ export interface ParquetWriteOptions {
   rowGroupSize?: number;
   createdBy?: string;
   keyValueMetadata?: Record<string, string>;
+  /**
+   * Write no column statistics for these top-level columns ('all': for every column). Parquet writers leave NaN
+   * out of float min/max, and readers that trust those bounds (Spark's Parquet filter push-down) then drop
+   * NaN rows a filter such as `x > 10` matches under Spark's ordering; a float column holding a NaN gets none.
+   */
+  noStatistics?: 'all' | string[];
 }
 
 export interface ParquetReadOptions {
@@ -75,6 +81,7 @@ function encodeRequest(options: ParquetWriteOptions): EncodeRequest {
   if (options.rowGroupSize) r.rowGroupSize = options.rowGroupSize;
   if (options.createdBy) r.createdBy = options.createdBy;
   if (options.keyValueMetadata) r.keyValueMetadata = options.keyValueMetadata;
+  if (options.noStatistics && options.noStatistics.length > 0) r.noStatistics = options.noStatistics;
   return r;
 }
 

@@ -22,6 +22,8 @@ export interface EncodeRequest {
   rowGroupSize?: number;
   createdBy?: string;
   keyValueMetadata?: Record<string, string>;
+  /** Write no column statistics (min/max/null count, chunk and page) for these top-level columns, or for any. */
+  noStatistics?: 'all' | string[];
 }
 
 let loaded: typeof PW | undefined;
@@ -59,6 +61,8 @@ export function encodeFromIPC(ipc: Uint8Array, request: EncodeRequest): Uint8Arr
   if (request.rowGroupSize) b = b.setMaxRowGroupSize(request.rowGroupSize);
   if (request.createdBy) b = b.setCreatedBy(request.createdBy);
   if (request.keyValueMetadata) b = b.setKeyValueMetadata(new Map(Object.entries(request.keyValueMetadata)));
+  if (request.noStatistics === 'all') b = b.setStatisticsEnabled(pw.EnabledStatistics.None);
+  else for (const c of request.noStatistics ?? []) b = b.setColumnStatisticsEnabled(c, pw.EnabledStatistics.None);
   return pw.writeParquet(pw.Table.fromIPCStream(ipc), b.build());
 }
 

@@ -2,7 +2,7 @@
 // hive-style partition folders, files split to the target size, per-file stats; whole (writeDataFiles) or as the
 // rows stream in (DataFileStream). Several files encode in parallel in the Parquet worker pool. Commits nothing.
 import { v4 as uuidv4 } from 'uuid';
-import { RecordBatch, Table } from 'apache-arrow';
+import { type Data, RecordBatch, Table, Type } from 'apache-arrow';
 import type { Add } from '../log/actions.js';
 import type { StructType } from '../schema/types.js';
 import type { ObjectStore } from '../storage/store.js';
@@ -10,6 +10,8 @@ import { defaultThreads, encodeParquet, type ParquetCompression } from '../stora
 import { serializePartitionColumn, partitionPath, addPathFor } from '../schema/partition_values.js';
 import { collectStats } from './stats.js';
 import { takeRows } from '../schema/access/take.js';
+import { validityOf } from '../schema/access/validity.js';
+import { fixedValues } from '../schema/access/view.js';
 import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_WRITE_TARGET_FILE_SIZE, type TableProperties } from '../log/table_properties.js';
 import { ENGINE_INFO } from '../version.js';
@@ -88,6 +90,7 @@ async function writeOneFile(
     rowGroupSize: options.rowGroupSize ?? DEFAULT_ROW_GROUP_ROWS,
     createdBy: ENGINE_INFO,
     threads: options.threads,
+    noStatistics: columnsWithNaN(rows),
   });
   encoding.catch(() => undefined); // awaited below, after the stats are collected meanwhile
   // Spark's naming: part-<task>-<uuid>.c000.<codec>.parquet
@@ -117,6 +120,31 @@ async function writeOneFile(
     dataChange: true,
     stats,
   };
+}
+
+/**
+ * Top-level columns of `rows` holding a float NaN, whose Parquet statistics are left out (ParquetWriteOptions
+ * .noStatistics: Spark's Parquet push-down would trust a max without the NaN); 'all' when the NaN sits in a struct
+ * field, which the Parquet writer cannot address alone. The add.stats keep max "NaN", as Spark writes them.
+ */
+function columnsWithNaN(rows: Table): 'all' | string[] {
+  const hasNaN = (d: Data): boolean => {
+    if (d.type.typeId === Type.Float && (d.values instanceof Float64Array || d.values instanceof Float32Array)) {
+      const v = fixedValues<Float32Array | Float64Array>(d);
+      const valid = validityOf(d);
+      for (let i = 0; i < d.length; i++) if (v[i] !== v[i] && valid(i)) return true;
+      return false;
+    }
+    return d.type.typeId === Type.Struct && d.children.some(hasNaN);
+  };
+  const out: string[] = [];
+  for (const [i, f] of rows.schema.fields.entries()) {
+    const chunks = rows.batches.map((b) => b.data.children[i]!);
+    if (!chunks.some(hasNaN)) continue;
+    if (f.type.typeId !== Type.Float) return 'all';
+    out.push(f.name);
+  }
+  return out;
 }
 
 function splitBySize(rows: Table, targetBytes: number): Table[] {

@@ -2,12 +2,13 @@
 // the rows a plain model of Spark's comparison semantics keeps (NaN = NaN, NaN above every number, -0.0 = 0.0),
 // with the stats deltats writes (Spark's form: max "NaN" when a NaN is present) and with the stats delta-rs writes
 // (min/max leave NaN out, infinities become null), since a file does not say which writer made its stats.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeltaTable, Transaction, type StructType } from '../../src/index.js';
 import type { Add } from '../../src/log/actions.js';
 import { LocalStore } from '../../src/storage/local.js';
+import { readParquetFooter } from '../../src/storage/parquet.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 
 afterAll(cleanupTempDirs);
@@ -188,5 +189,27 @@ describe('skipping on floats with NaN, infinities, -0.0 and nulls', () => {
     // skipping still happens where NaN cannot match (lower bounds, equality, all-null and all-NaN files)
     expect(skipped.ours).toBeGreaterThan(500);
     expect(skipped.rs).toBeGreaterThan(400);
+  });
+
+  it('leaves Parquet statistics out for a float column holding NaN (Spark push-down would trust a max without it)', async () => {
+    const schema: StructType = {
+      type: 'struct',
+      fields: [field('id', 'long'), field('d', 'double'), { name: 'st', type: { type: 'struct', fields: [field('x', 'double')] }, nullable: true, metadata: {} }],
+    };
+    const dir = tempDir('nan-parquet-stats-');
+    const t = await DeltaTable.create(dir, { schema });
+    /** Per leaf (id, d, st.x): whether the file's row group has statistics. */
+    const leafStats = async (rows: Array<{ id: bigint; d: number | null; st: { x: number | null } | null }>) => {
+      await t.append(rows);
+      const add = (await DeltaTable.open(dir)).files().find((a) => JSON.parse(a.stats!).minValues.id === Number(rows[0]!.id))!;
+      const footer = readParquetFooter(readFileSync(join(dir, decodeURIComponent(add.path))));
+      return footer.rowGroups[0]!.columns.map((c) => c.statistics !== undefined);
+    };
+    expect(await leafStats([{ id: 1n, d: 1, st: { x: 1 } }, { id: 2n, d: 2, st: { x: 2 } }])).toEqual([true, true, true]);
+    expect(await leafStats([{ id: 3n, d: 1, st: { x: 1 } }, { id: 4n, d: NaN, st: { x: 2 } }])).toEqual([true, false, true]);
+    // a NaN in a struct field: the writer cannot address the nested column alone, so the file has none
+    expect(await leafStats([{ id: 5n, d: 1, st: { x: NaN } }, { id: 6n, d: 2, st: null }])).toEqual([false, false, false]);
+    // a null is no NaN: statistics stay
+    expect(await leafStats([{ id: 7n, d: null, st: { x: 3 } }])).toEqual([true, true, true]);
   });
 });
