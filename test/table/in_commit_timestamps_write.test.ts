@@ -110,8 +110,12 @@ describe('In-Commit Timestamps: writing', () => {
     const reopened = await DeltaTable.open(dir);
     expect(reopened.snapshot.timestamp).toBe(all.at(-1));
     expect((await reopened.history()).map((h) => h.timestamp)).toEqual([...all].reverse());
-    // Time travel to each commit's ICT lands on it.
-    for (const v of [0, 4, 9, 13]) expect((await DeltaTable.open(dir, { timestamp: all[v]! })).version).toBe(v);
+    // Time travel to each commit's ICT lands on it (3, 6 and 12 are checkpoint versions), and its snapshot is timed so.
+    for (const v of [0, 3, 4, 6, 9, 12, 13]) {
+      const at = await DeltaTable.open(dir, { timestamp: all[v]! });
+      expect([at.version, at.snapshot.timestamp]).toEqual([v, all[v]]);
+      expect((await DeltaTable.open(dir, { version: v })).snapshot.timestamp).toBe(all[v]);
+    }
     expect((await reopened.scan().toArray()).map((r) => String(r.payload)).sort()).toEqual(['streamed', 'w1-s0', 'w1-s1']);
   });
 
