@@ -2,6 +2,7 @@
 // does not fit its target integral/decimal type is an ArithmeticOverflowError instead of Spark's wrap-around).
 import { ArithmeticOverflowError, ExpressionError } from '../errors.js';
 import type { Value } from '../schema/access/get.js';
+import { javaFloatingString } from '../schema/partition_values.js';
 import { MICROS_PER_DAY, floorDiv, formatDate, formatDecimal, formatTimestamp, pow10 } from '../schema/values.js';
 import { parseDecimalText, parseNonFiniteText, parseTimestampText } from './typed_values.js';
 import { type SqlType, asDecimal, decimalOf, isIntegral, typeName } from './types.js';
@@ -17,20 +18,6 @@ const INT_RANGE: Record<string, [bigint, bigint]> = {
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
-
-/** Java's Double.toString shape, as Spark casts a double to string: `1.0`, `0.1`, `1.0E20`, `1.0E-5`, `NaN`. */
-export function doubleToString(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';
-  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
-  const abs = Math.abs(v);
-  if (abs >= 1e-3 && abs < 1e7) {
-    const s = String(v);
-    return s.includes('.') ? s : `${s}.0`;
-  }
-  const [mant, exp] = v.toExponential().split('e') as [string, string];
-  return `${mant.includes('.') ? mant : `${mant}.0`}E${exp.startsWith('+') ? exp.slice(1) : exp}`;
-}
 
 /** Round an exact rational to `scale` digits, HALF_UP (Spark's decimal rounding). */
 export function roundHalfUp(unscaled: bigint, fromScale: number, toScale: number): bigint {
@@ -83,7 +70,8 @@ function stringToBoolean(s: string): boolean | null {
 }
 
 function valueToString(v: Value, from: SqlType): string {
-  if (from === 'double' || from === 'float') return doubleToString(v as number);
+  // Spark casts with Java's Double.toString / Float.toString (a float by its own shortest digits: 0.1f is '0.1').
+  if (from === 'double' || from === 'float') return javaFloatingString(v as number, from === 'float');
   const d = decimalOf(from);
   if (d) return formatDecimal(v as bigint, d.scale);
   switch (from) {
