@@ -137,12 +137,14 @@ describe('page index', () => {
     }
   });
 
-  it('a point filter decodes one page per column, not the row group; rows exact for many filters', async () => {
+  it('a point filter decodes the few pages around its row, not the row group; rows exact for many filters', async () => {
     const { t } = await tableOfFile(smallPages(data(), 1500));
     const scan = t.scan({ filter: 'id = 1234' });
     expect((await scan.toArray()).map((r) => r.id)).toEqual([1234n]);
     expect(scan.metrics).toMatchObject({ rowGroups: 2, rowGroupsSkipped: 1, rowGroupsRead: 1 });
-    expect(scan.metrics.pagesRead).toBe(5);
+    // One page of id; of each other column the one or two pages over that page's rows (boundaries differ).
+    expect(scan.metrics.pagesRead).toBeGreaterThanOrEqual(5);
+    expect(scan.metrics.pagesRead).toBeLessThanOrEqual(10);
     expect(scan.metrics.pagesSkipped).toBeGreaterThan(5 * scan.metrics.pagesRead);
     const off = t.scan({ filter: 'id = 1234', pageIndex: false });
     await off.toArray();
