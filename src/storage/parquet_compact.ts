@@ -123,8 +123,10 @@ export interface PageSubset {
 /** A column chunk cut to some of its data pages. */
 export interface CutChunk {
   /** File offset of the chunk's first data page (the OffsetIndex's first page): bytes before it (the dictionary
-   *  page) are kept whole. */
+   *  page) are kept whole, unless `dropDictionary`. */
   firstDataPage: number;
+  /** None of the kept pages is dictionary-encoded: the bytes before the first data page are left out. */
+  dropDictionary?: boolean;
   /** The kept data pages (file offsets, ascending): they become the chunk's pages, in this order. */
   pages: ByteRange[];
   /** Values in the kept pages (rows, for a non-repeated leaf). */
@@ -174,15 +176,16 @@ export function assembleCompactParquet(
         layout.set(`${g}:${leaf}`, { moved, size: end - start });
         return;
       }
-      const prefix = cut.firstDataPage - start;
-      if (prefix < 0 || cut.firstDataPage > end) throw new ProtocolError(`Parquet page index: the first data page of ${c.pathInSchema.join('.')} lies outside its chunk`, file);
+      if (cut.firstDataPage < start || cut.firstDataPage > end) throw new ProtocolError(`Parquet page index: the first data page of ${c.pathInSchema.join('.')} lies outside its chunk`, file);
+      const prefix = cut.dropDictionary ? 0 : cut.firstDataPage - start;
       if (prefix > 0) pieces.push(bytesAt(start, cut.firstDataPage));
       for (const p of cut.pages) pieces.push(bytesAt(p.start, p.end));
       const size = prefix + cut.pages.reduce((n, p) => n + p.end - p.start, 0);
       pos += size;
       const moved = (o: bigint): bigint | undefined => {
         if (o < start || o >= end) return undefined;
-        return o < cut.firstDataPage ? BigInt(base) + o - BigInt(start) : BigInt(base + prefix);
+        if (o >= cut.firstDataPage) return BigInt(base + prefix);
+        return cut.dropDictionary ? undefined : BigInt(base) + o - BigInt(start);
       };
       layout.set(`${g}:${leaf}`, { moved, size, cut });
     });
@@ -207,7 +210,9 @@ export function assembleCompactParquet(
       } else if (cut && META_CHUNK_STATS.has(f.id)) {
         continue; // the chunk's statistics describe pages it no longer holds
       } else if (f.id === META_DATA_PAGE_OFFSET || f.id === META_DICTIONARY_PAGE_OFFSET) {
-        const to = moved(zigzagAt(meta, f));
+        let to = moved(zigzagAt(meta, f));
+        // A data page offset pointing at a dictionary page left out (no dictionary_page_offset): the first kept page.
+        if (to === undefined && cut?.dropDictionary && f.id === META_DATA_PAGE_OFFSET) to = moved(BigInt(cut.firstDataPage));
         if (to === undefined) {
           // A dictionary offset outside the chunk is a writer's placeholder (0) that the range plan ignored too.
           if (f.id === META_DICTIONARY_PAGE_OFFSET) continue;

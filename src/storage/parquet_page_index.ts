@@ -98,6 +98,26 @@ export function readColumnIndex(bytes: Uint8Array, pageCount: number, file?: str
   return out;
 }
 
+/** parquet.thrift Encoding values of dictionary-encoded data pages (PLAIN_DICTIONARY, RLE_DICTIONARY). */
+const DICTIONARY_ENCODINGS = new Set([2, 8]);
+
+/**
+ * Whether the data page whose bytes (header first) are `page` may need the chunk's dictionary page: true when its
+ * header says a dictionary encoding, or cannot be read (then the dictionary is kept, as a whole-chunk read would).
+ */
+export function pageNeedsDictionary(page: Uint8Array): boolean {
+  try {
+    const { value: header } = readThriftStruct(page, 0, 'Parquet page header');
+    // PageHeader: 5 = data_page_header (2: encoding), 8 = data_page_header_v2 (4: encoding).
+    const v1 = header.get(5);
+    const v2 = header.get(8);
+    const encoding = v1 instanceof Map ? v1.get(2) : v2 instanceof Map ? v2.get(4) : undefined;
+    return typeof encoding !== 'number' || DICTIONARY_ENCODINGS.has(encoding);
+  } catch {
+    return true;
+  }
+}
+
 /** Row range of page `i` of a chunk in a row group of `rowGroupRows` rows. */
 export function pageRows(index: OffsetIndex, i: number, rowGroupRows: number): RowRange {
   const next = index.pages[i + 1];

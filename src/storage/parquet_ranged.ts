@@ -21,6 +21,7 @@ import { decodeParquet, type ParquetThreadOptions } from './parquet.js';
 import { assembleCompactParquet, compactColumns, type CutChunk } from './parquet_compact.js';
 import { schemaTree, type ParquetFooter, type ParquetSchemaInfo } from './parquet_footer.js';
 import {
+  pageNeedsDictionary,
   pageRows,
   pagesCovering,
   readColumnIndex,
@@ -258,6 +259,13 @@ export class RangedParquetFile {
       });
     }
     const fetched = await this.readRanges(byteRanges);
+    // A chunk whose kept pages are all plain-encoded (a dictionary that overflowed falls back to plain pages) is
+    // decoded without its dictionary page: decoding a large dictionary costs as much as a whole chunk.
+    for (const p of plans) {
+      for (const cut of p.cuts.values()) {
+        cut.dropDictionary = !cut.pages.some((r) => pageNeedsDictionary(sliceFetched(fetched, r.start, r.end, this.path)));
+      }
+    }
     const tables = await Promise.all(
       plans.map(async (p) => {
         const have = p.spans ?? [{ start: 0, end: rgRows }];
