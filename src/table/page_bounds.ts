@@ -8,10 +8,9 @@
 // boundary order is not used: every page is judged on its own. No I/O.
 import type { Add } from '../log/actions.js';
 import type { ColumnIndex, OffsetIndex, RowRange } from '../storage/parquet_page_index.js';
-import type { StructType } from '../schema/types.js';
-import type { Domain, Expr, Key, ResolvedColumn } from '../expr/index.js';
-import { type BoundsSource, type ColumnBounds, FileBounds, type PruningContext, mayMatch } from './pruning.js';
-import { boundOf, type RowGroupLeafResolver } from './row_group_bounds.js';
+import type { Domain, Expr, ResolvedColumn } from '../expr/index.js';
+import { type ColumnBounds, type PruningContext, mayMatch } from './pruning.js';
+import { InFileBounds, boundOf, type RowGroupLeafResolver } from './row_group_bounds.js';
 
 /** The page index of a predicate leaf (a ColumnIndex is only used with its chunk's OffsetIndex). */
 export interface LeafPages {
@@ -20,8 +19,7 @@ export interface LeafPages {
 }
 
 /** Bounds of the rows [start, end) of a row group, over which each leaf in `pages` has one page (`page`). */
-export class PageBounds implements BoundsSource {
-  private readonly file: FileBounds;
+export class PageBounds extends InFileBounds {
   constructor(
     add: Add,
     ctx: PruningContext,
@@ -30,18 +28,9 @@ export class PageBounds implements BoundsSource {
     private readonly pages: ReadonlyMap<number, { index: LeafPages; page: number }>,
     private readonly rows: number,
   ) {
-    this.file = new FileBounds(add, ctx);
+    super(add, ctx);
   }
 
-  get schema(): StructType {
-    return this.file.schema;
-  }
-  isPartition(r: ResolvedColumn): boolean {
-    return this.file.isPartition(r);
-  }
-  partitionKey(r: ResolvedColumn): { known: boolean; key: Key | null } {
-    return this.file.partitionKey(r);
-  }
   numRecords(): number {
     return this.rows;
   }

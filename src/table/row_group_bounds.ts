@@ -19,15 +19,10 @@ export interface RowGroupLeafResolver {
   numRowsOf(rowGroup: number): number;
 }
 
-/** Bounds of row group `rowGroup` of the data file of `add`: partition values from the Add, the rest from the footer. */
-export class RowGroupBounds implements BoundsSource {
+/** Bounds of rows inside one data file: partition values from its Add (FileBounds), the rest from the Parquet file. */
+export abstract class InFileBounds implements BoundsSource {
   private readonly file: FileBounds;
-  constructor(
-    add: Add,
-    ctx: PruningContext,
-    private readonly resolver: RowGroupLeafResolver,
-    private readonly rowGroup: number,
-  ) {
+  constructor(add: Add, ctx: PruningContext) {
     this.file = new FileBounds(add, ctx);
   }
 
@@ -40,6 +35,21 @@ export class RowGroupBounds implements BoundsSource {
   partitionKey(r: ResolvedColumn): { known: boolean; key: Key | null } {
     return this.file.partitionKey(r);
   }
+  abstract numRecords(): number | null;
+  abstract column(r: ResolvedColumn, d: Domain): ColumnBounds | null;
+}
+
+/** Bounds of row group `rowGroup` of the data file of `add`: partition values from the Add, the rest from the footer. */
+export class RowGroupBounds extends InFileBounds {
+  constructor(
+    add: Add,
+    ctx: PruningContext,
+    private readonly resolver: RowGroupLeafResolver,
+    private readonly rowGroup: number,
+  ) {
+    super(add, ctx);
+  }
+
   numRecords(): number {
     return this.resolver.numRowsOf(this.rowGroup);
   }

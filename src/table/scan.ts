@@ -204,21 +204,11 @@ export class Scan implements AsyncIterable<RecordBatch> {
     }
     const usePages = this.options.pageIndex !== false;
     try {
-      if (rows && rowsIn(rows) * ONE_PASS_SHARE <= file.numRowsOf(g)) {
-        // The page index left a small part of the row group: all columns in one read (one fetch, one decode).
-        const both = await file.read([g], this.readColumns, { rows, pages });
-        const mask = this.predicate.mask(both);
-        let matches = 0;
-        for (let i = 0; i < mask.length; i++) matches += mask[i]!;
-        if (matches === 0) {
-          m.rowGroupsFiltered++;
-          return null;
-        }
-        m.rowGroupsRead++;
-        const all = selectColumns(both, this.columns);
-        return matches === mask.length ? all : filterRows(all, mask);
-      }
-      const first = await file.read([g], this.predicateColumns, rows ? { rows, pages } : {});
+      // When the page index left a small part of the row group, all columns are read in one pass (one fetch, one
+      // decode); otherwise the predicate's columns first.
+      const onePass = rows !== undefined && rowsIn(rows) * ONE_PASS_SHARE <= file.numRowsOf(g);
+      const firstColumns = onePass ? this.readColumns : this.predicateColumns;
+      const first = await file.read([g], firstColumns, rows ? { rows, pages } : {});
       const mask = this.predicate.mask(first);
       let matches = 0;
       for (let i = 0; i < mask.length; i++) matches += mask[i]!;
@@ -227,7 +217,7 @@ export class Scan implements AsyncIterable<RecordBatch> {
         return null;
       }
       m.rowGroupsRead++;
-      const have = new Set(this.predicateColumns);
+      const have = new Set(firstColumns);
       const rest = this.columns.filter((c) => !have.has(c));
       if (!rest.length) {
         const all = selectColumns(first, this.columns);
