@@ -102,19 +102,23 @@ export function readColumnIndex(bytes: Uint8Array, pageCount: number, file?: str
 const DICTIONARY_ENCODINGS = new Set([2, 8]);
 
 /**
- * Whether the data page whose bytes (header first) are `page` may need the chunk's dictionary page: true when its
- * header says a dictionary encoding, or cannot be read (then the dictionary is kept, as a whole-chunk read would).
+ * What a data page's header (the first bytes of `page`) says: its rows (null when the header is not a data page's
+ * or cannot be read), and whether it may need the chunk's dictionary page (a dictionary encoding, or unknown).
  */
-export function pageNeedsDictionary(page: Uint8Array): boolean {
+export function dataPageFacts(page: Uint8Array): { rows: number | null; needsDictionary: boolean } {
   try {
     const { value: header } = readThriftStruct(page, 0, 'Parquet page header');
-    // PageHeader: 5 = data_page_header (2: encoding), 8 = data_page_header_v2 (4: encoding).
+    // PageHeader: 5 = data_page_header (1: num_values, 2: encoding), 8 = data_page_header_v2 (3: num_rows, 4: encoding).
     const v1 = header.get(5);
     const v2 = header.get(8);
+    const rows = v1 instanceof Map ? v1.get(1) : v2 instanceof Map ? v2.get(3) : undefined;
     const encoding = v1 instanceof Map ? v1.get(2) : v2 instanceof Map ? v2.get(4) : undefined;
-    return typeof encoding !== 'number' || DICTIONARY_ENCODINGS.has(encoding);
+    return {
+      rows: typeof rows === 'number' ? rows : null,
+      needsDictionary: typeof encoding !== 'number' || DICTIONARY_ENCODINGS.has(encoding),
+    };
   } catch {
-    return true;
+    return { rows: null, needsDictionary: true };
   }
 }
 

@@ -15,13 +15,13 @@
 // whose one row group holds just those pages' rows; each decoded file is sliced to the wanted rows, and the columns
 // are zipped. Columns that cannot be cut (nested, INT96, no OffsetIndex) are decoded whole and sliced the same way.
 import { Table } from 'apache-arrow';
-import { ProtocolError } from '../errors.js';
+import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { zipColumns } from '../schema/access/zip.js';
 import { decodeParquet, type ParquetThreadOptions } from './parquet.js';
 import { assembleCompactParquet, compactColumns, type CutChunk } from './parquet_compact.js';
 import { schemaTree, type ParquetFooter, type ParquetSchemaInfo } from './parquet_footer.js';
 import {
-  pageNeedsDictionary,
+  dataPageFacts,
   pageRows,
   pagesCovering,
   readColumnIndex,
@@ -186,7 +186,7 @@ export class RangedParquetFile {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       if (r.start < 0 || r.end > rgRows || r.start >= r.end || (i > 0 && r.start <= rows[i - 1]!.end - 1)) {
-        throw new Error(`readRows: row ranges must be sorted, disjoint and within the row group's ${rgRows} rows`);
+        throw new InvalidArgumentError(`${this.path}: row ranges must be sorted, disjoint and within row group ${rowGroup}'s ${rgRows} rows`);
       }
     }
     const wantedSet = new Set(columns);
@@ -213,7 +213,10 @@ export class RangedParquetFile {
       const leaf = leaves.length === 1 ? leaves[0]! : -1;
       const node = tree.leaves[leaf];
       const oi = leaf >= 0 ? index.get(leaf)?.offset : undefined;
-      if (!oi || !node || node.maxRepetitionLevel > 0 || node.type === 'INT96') {
+      const chunk = leaf >= 0 ? columnChunkRange(rg.columns[leaf]!, rowGroup, Number.MAX_SAFE_INTEGER, this.path) : null;
+      // Pages outside their chunk: an index not to trust (the chunk is read whole, as without one).
+      const inChunk = !!oi && !!chunk && oi.pages.every((p) => p.offset >= chunk.start && p.offset + p.compressedSize <= chunk.end);
+      if (!oi || !inChunk || !node || node.maxRepetitionLevel > 0 || node.type === 'INT96') {
         groupOf('whole', null).columns.push(name);
         continue;
       }
@@ -259,11 +262,20 @@ export class RangedParquetFile {
       });
     }
     const fetched = await this.readRanges(byteRanges);
-    // A chunk whose kept pages are all plain-encoded (a dictionary that overflowed falls back to plain pages) is
-    // decoded without its dictionary page: decoding a large dictionary costs as much as a whole chunk.
+    // The kept pages' headers must hold the rows the OffsetIndex says (else the rows would be misaligned). A chunk
+    // whose kept pages are all plain-encoded (a dictionary that overflowed falls back to plain pages) is decoded
+    // without its dictionary page: decoding a large dictionary costs as much as a whole chunk.
     for (const p of plans) {
-      for (const cut of p.cuts.values()) {
-        cut.dropDictionary = !cut.pages.some((r) => pageNeedsDictionary(sliceFetched(fetched, r.start, r.end, this.path)));
+      for (const [leaf, cut] of p.cuts) {
+        const facts = cut.pages.map((r) => dataPageFacts(sliceFetched(fetched, r.start, r.end, this.path)));
+        const rows = facts.reduce((n, f) => n + (f.rows ?? Number.NaN), 0);
+        if (rows !== cut.numValues) {
+          throw new ProtocolError(
+            `the page index of column ${tree.leaves[leaf]!.path.join('.')} (row group ${rowGroup}) disagrees with its pages: ${cut.numValues} rows by the index, ${Number.isNaN(rows) ? 'unreadable page headers' : `${rows} in the page headers`}`,
+            this.path,
+          );
+        }
+        cut.dropDictionary = !facts.some((f) => f.needsDictionary);
       }
     }
     const tables = await Promise.all(
@@ -310,7 +322,10 @@ function sliceToRows(t: Table, have: readonly RowRange[], want: readonly RowRang
   let h = 0;
   let before = 0; // rows of `t` in the spans before have[h]
   for (const w of want) {
-    while (have[h] && have[h]!.end <= w.start) before += have[h]!.end - have[h++]!.start;
+    while (h < have.length && have[h]!.end <= w.start) {
+      before += have[h]!.end - have[h]!.start;
+      h++;
+    }
     const span = have[h];
     if (!span || w.start < span.start || w.end > span.end) throw new Error('readRows: a wanted row range is not inside the decoded pages');
     const at = before + w.start - span.start;

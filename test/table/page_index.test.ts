@@ -12,6 +12,10 @@ import { evaluateMask, parsePredicate } from '../../src/expr/index.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { readParquet, readParquetFooter } from '../../src/storage/parquet.js';
 import { RangedParquetFile } from '../../src/storage/parquet_ranged.js';
+import { readOffsetIndex } from '../../src/storage/parquet_page_index.js';
+import { T_I32, T_I64, T_LIST, T_STRUCT } from '../../src/storage/parquet_thrift.js';
+import { CompactWriter } from '../../src/storage/parquet_thrift_write.js';
+import { ProtocolError } from '../../src/errors.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
 import { smallPages as pagesOf, tableOfFile as tableOfSchemaFile } from '../helpers/pages.js';
 
@@ -200,6 +204,45 @@ describe('page index', () => {
     expect((await point.toArray()).map((r) => Number(r.id))).toEqual([1301, 1302]);
     expect(point.metrics.pagesSkipped).toBeGreaterThan(point.metrics.pagesRead);
     await expectSound(fresh);
+  });
+
+  it('an OffsetIndex that disagrees with the page headers is a ProtocolError naming the file, not misaligned rows', async () => {
+    const bytes = smallPages(data(), 3000, { pageBytes: 4096, batchRows: 100 });
+    const loc = readParquetFooter(bytes).rowGroups[0]!.columns[0]!.offsetIndex!;
+    const index = readOffsetIndex(bytes.subarray(loc.offset, loc.offset + loc.length), 3000);
+    const p2 = index.pages[2]!.firstRowIndex;
+    expect(p2).toBeGreaterThan(64); // page starts whose zigzag varints keep their length when moved by one
+    // Re-encode it with page 2 starting one row later (same varint length, so the file layout does not move).
+    const w = new CompactWriter();
+    w.structBegin();
+    w.field(1, T_LIST);
+    w.listHeader(T_STRUCT, index.pages.length);
+    index.pages.forEach((p, i) => {
+      w.structBegin();
+      w.field(1, T_I64);
+      w.int(p.offset);
+      w.field(2, T_I32);
+      w.int(p.compressedSize);
+      w.field(3, T_I64);
+      w.int(i === 2 ? p.firstRowIndex + 1 : p.firstRowIndex);
+      w.structEnd();
+    });
+    w.structEnd();
+    const encoded = w.finish();
+    expect(encoded.length).toBe(loc.length);
+    const bad = bytes.slice();
+    bad.set(encoded, loc.offset);
+    const { t } = await tableOfFile(bad);
+    const filter = `id >= ${p2 + 2} and id < ${p2 + 12}`;
+    const err = await t.scan({ filter }).toArray().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect((err as ProtocolError).message).toMatch(/page index of column id .*disagrees with its pages/);
+    expect((err as ProtocolError).file).toContain('data.parquet');
+    // Without the page index the file reads as written.
+    expect((await t.scan({ filter, pageIndex: false }).toArray()).map((r) => Number(r.id))).toEqual(Array.from({ length: 10 }, (_, i) => p2 + 2 + i));
   });
 
   it('sliced and multi-chunk input written with small pages reads back exactly', async () => {
