@@ -17,7 +17,7 @@
 import { Table } from 'apache-arrow';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { zipColumns } from '../schema/access/zip.js';
-import { decodeParquet, type ParquetThreadOptions } from './parquet.js';
+import { decodeParquet, INLINE_DECODE_BELOW, type ParquetThreadOptions } from './parquet.js';
 import { assembleCompactParquet, compactColumns, type CutChunk } from './parquet_compact.js';
 import { schemaTree, type ParquetFooter, type ParquetSchemaInfo } from './parquet_footer.js';
 import {
@@ -66,7 +66,12 @@ export interface RangedReadOptions extends ParquetThreadOptions {
   coalesceGap?: number;
   /** Ranged reads in flight (default RANGE_CONCURRENCY). */
   concurrency?: number;
+  /** Uncompressed bytes of columns decoded in one task (default DECODE_TASK_BYTES; see decodeGroups). */
+  decodeTaskBytes?: number;
 }
+
+/** Columns of a row group are decoded in tasks of about this many uncompressed bytes (decodeGroups). */
+export const DECODE_TASK_BYTES = 2 * 1024 * 1024;
 
 export class RangedParquetFile {
   private tailRead?: Promise<ParquetTail>;
@@ -300,20 +305,70 @@ export class RangedParquetFile {
     return { table: zipColumns(tables, ordered), pagesRead, pagesSkipped };
   }
 
-  /** Decodes `rowGroups` (file order), only the top-level `columns` (undefined = all), in file column order. */
+  /**
+   * Decodes `rowGroups` (file order), only the top-level `columns` (undefined = all), in file column order. The
+   * chunks are fetched together, then decoded in groups of columns of at most `decodeTaskBytes` (DECODE_TASK_BYTES)
+   * uncompressed bytes, each its own task of the worker pool, and zipped back into one table.
+   */
   async readRowGroups(rowGroups: readonly number[], columns?: readonly string[], batchSize?: number): Promise<Table> {
-    const compact = await this.compactFile(rowGroups, columns);
-    const table = await decodeParquet(compact.bytes, {
-      ...(batchSize ? { batchSize } : {}),
-      file: this.path,
-      transfer: true,
-      threads: this.options.threads,
-      inlineBelow: this.options.inlineBelow,
-    });
-    if (!columns || compact.columns) return table;
+    const { footer, meta, size } = await this.tail();
+    const inFile = (await this.tree()).columns.map((c) => c.name);
+    const names = columns ? inFile.filter((n) => columns.includes(n)) : inFile;
+    const kept = compactColumns(footer, names);
+    let fetched = await this.readRanges(columnChunkRanges(footer, rowGroups, kept, size, this.path));
+    // One group of all columns when the ARROW:schema hint cannot be cut down (kept undefined) or there are none.
+    const groups = kept?.length ? decodeGroups(footer, rowGroups, kept, this.options.decodeTaskBytes ?? DECODE_TASK_BYTES) : [kept];
+    const compacts = groups.map((g) => assembleCompactParquet(meta, footer, rowGroups, g, fetched, this.path));
+    fetched = []; // the compact files hold the bytes now
+    // Decoded on this thread or in the pool as a whole: a small column group of a big row group goes to the pool too.
+    const inline = compacts.reduce((n, b) => n + b.byteLength, 0) < (this.options.inlineBelow ?? INLINE_DECODE_BELOW);
+    const tables = await Promise.all(
+      compacts.map((bytes) =>
+        decodeParquet(bytes, {
+          ...(batchSize ? { batchSize } : {}),
+          file: this.path,
+          transfer: true,
+          threads: inline ? 0 : this.options.threads,
+          inlineBelow: 0,
+        }),
+      ),
+    );
+    const table = tables.length === 1 ? tables[0]! : zipColumns(tables, tables.flatMap((t) => t.schema.fields.map((f) => f.name)));
+    if (!columns || kept) return table;
     const keep = new Set(columns);
     return table.select(table.schema.fields.map((f) => f.name).filter((n) => keep.has(n)));
   }
+}
+
+/**
+ * Consecutive runs of `columns` (in the given order) of at most `budget` uncompressed bytes in `rowGroups` (one
+ * column at least). A worker's WASM memory peaks at several times what one task decodes (the input, arrow-rs's
+ * batches, the IPC stream as it grows, its copy out) and never shrinks: measured on a 128Ki-row group of 5 columns,
+ * ~29 MB decoded at once, 7-9 MB decoded one column at a time.
+ */
+export function decodeGroups(footer: ParquetFooter, rowGroups: readonly number[], columns: readonly string[], budget: number): string[][] {
+  const bytes = new Map<string, number>();
+  for (const g of rowGroups) {
+    for (const c of footer.rowGroups[g]?.columns ?? []) {
+      const top = c.pathInSchema[0]!;
+      bytes.set(top, (bytes.get(top) ?? 0) + c.totalUncompressedSize);
+    }
+  }
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let size = 0;
+  for (const c of columns) {
+    const n = bytes.get(c) ?? 0;
+    if (current.length && size + n > budget) {
+      groups.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(c);
+    size += n;
+  }
+  if (current.length) groups.push(current);
+  return groups;
 }
 
 /** The rows `want` of `t`, a table holding the rows `have` (sorted disjoint spans, each `want` range inside one). */

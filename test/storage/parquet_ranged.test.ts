@@ -8,7 +8,7 @@ import { tableFromArrays, tableFromJSON, type Table } from 'apache-arrow';
 import { ProtocolError, StorageError } from '../../src/errors.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { readParquet, writeParquet } from '../../src/storage/parquet.js';
-import { RangedParquetFile } from '../../src/storage/parquet_ranged.js';
+import { RangedParquetFile, decodeGroups } from '../../src/storage/parquet_ranged.js';
 import { coalesceRanges, fetchRanges } from '../../src/storage/parquet_ranges.js';
 import { SPECULATIVE_TAIL, readParquetTail } from '../../src/storage/parquet_tail.js';
 import type { ObjectStore } from '../../src/storage/store.js';
@@ -40,14 +40,18 @@ function reference(whole: Uint8Array, rowGroupRows: number[], rowGroups: number[
 }
 
 async function expectSame(path: string, whole: Uint8Array, rowGroups: number[], columns?: string[]): Promise<void> {
-  const f = new RangedParquetFile(store, path, { size: whole.length, threads: 0 });
-  const footer = await f.footer();
-  const ref = reference(whole, footer.rowGroups.map((r) => r.numRows), rowGroups, columns);
-  const got = await f.readRowGroups(rowGroups, columns);
-  const names = got.schema.fields.map((x) => x.name);
-  expect(names, `${path} ${JSON.stringify({ rowGroups, columns })}`).toEqual(ref.names);
-  expect(names.map((n) => String(got.getChild(n)!.type))).toEqual(ref.types);
-  expect(rows(got)).toEqual(ref.rows);
+  // Decoded in one task, and one top-level column per task (decodeTaskBytes: 1), zipped back.
+  for (const decodeTaskBytes of [undefined, 1]) {
+    const f = new RangedParquetFile(store, path, { size: whole.length, threads: 0, decodeTaskBytes });
+    const footer = await f.footer();
+    const ref = reference(whole, footer.rowGroups.map((r) => r.numRows), rowGroups, columns);
+    const got = await f.readRowGroups(rowGroups, columns);
+    const names = got.schema.fields.map((x) => x.name);
+    const what = `${path} ${JSON.stringify({ rowGroups, columns, decodeTaskBytes })}`;
+    expect(names, what).toEqual(ref.names);
+    expect(names.map((n) => String(got.getChild(n)!.type)), what).toEqual(ref.types);
+    expect(rows(got), what).toEqual(ref.rows);
+  }
 }
 
 function writeFile(name: string, t: Table, rowGroupSize: number): Uint8Array {
@@ -114,16 +118,35 @@ describe('ranged Parquet reads', () => {
       const counts = footer.rowGroups.map((r) => r.numRows);
       const all = footer.rowGroups.map((_, i) => i);
       const names = ref.schema.fields.map((x) => x.name);
-      for (const columns of [undefined, ...names.map((n) => [n])]) {
+      // One column per decode task, in the worker pool (INT96 fix-ups included), zipped back.
+      const split = new RangedParquetFile(corpus, path, { size: whole.length, threads: 2, inlineBelow: 0, decodeTaskBytes: 1 });
+      for (const [reader, columns] of [...[undefined, ...names.map((n) => [n])].map((c) => [f, c] as const), [split, undefined] as const]) {
         const want = reference(whole, counts, all, columns);
-        const got = await f.readRowGroups(all, columns);
-        expect(got.schema.fields.map((x) => x.name), `${path} ${String(columns)}`).toEqual(want.names);
-        expect(got.schema.fields.map((x) => String(x.type)), `${path} ${String(columns)}`).toEqual(want.types);
-        expect(rows(got), `${path} ${String(columns)}`).toEqual(want.rows);
+        const got = await reader.readRowGroups(all, columns);
+        const what = `${path} ${String(columns)}${reader === split ? ' (split)' : ''}`;
+        expect(got.schema.fields.map((x) => x.name), what).toEqual(want.names);
+        expect(got.schema.fields.map((x) => String(x.type)), what).toEqual(want.types);
+        expect(rows(got), what).toEqual(want.rows);
       }
       checked++;
     }
     expect(checked).toBeGreaterThan(50);
+  });
+
+  it('groups columns into decode tasks by uncompressed bytes, in file order, one column at least', async () => {
+    writeFile('groups.parquet', sample, 5_000);
+    const footer = await new RangedParquetFile(store, 'groups.parquet').footer();
+    const size = (c: string, groups: number[]): number =>
+      groups.reduce((n, g) => n + footer.rowGroups[g]!.columns.filter((x) => x.pathInSchema[0] === c).reduce((m, x) => m + x.totalUncompressedSize, 0), 0);
+    const all = ['id', 'x', 'k', 's'];
+    expect(decodeGroups(footer, [0], all, 1)).toEqual([['id'], ['x'], ['k'], ['s']]);
+    expect(decodeGroups(footer, [0, 1], all, Number.MAX_SAFE_INTEGER)).toEqual([all]);
+    // id + x fit a budget of exactly their size in row groups 0 and 1; k starts the next task.
+    const budget = size('id', [0, 1]) + size('x', [0, 1]);
+    expect(decodeGroups(footer, [0, 1], all, budget)[0]).toEqual(['id', 'x']);
+    const three = size('id', [0]) + size('x', [0]) + size('k', [0]);
+    expect(decodeGroups(footer, [0], all, three)).toEqual([['id', 'x', 'k'], ['s']]);
+    expect(decodeGroups(footer, [2], ['s', 'id'], 1)).toEqual([['s'], ['id']]);
   });
 
   it('reads a footer longer than the speculative tail with one more ranged read', async () => {
