@@ -16,6 +16,7 @@ import { filterRows } from '../schema/access/take.js';
 import { zipColumns } from '../schema/access/zip.js';
 import { tableToObjects } from './objects_out.js';
 import { InvalidArgumentError } from '../errors.js';
+import { defaultThreads } from '../storage/parquet.js';
 
 export interface ScanOptions {
   /** Top-level columns to return, in this order (default: all, in schema order). */
@@ -24,7 +25,7 @@ export interface ScanOptions {
   filter?: Expr | string;
   /** Stop after this many rows. */
   limit?: number;
-  /** Row groups read at once (default 4). */
+  /** Row groups read at once (default: the decode threads, at least 2; see defaultScanConcurrency). */
   concurrency?: number;
   /** Worker threads that decode Parquet (default the available cores; 0 or 1: decode on the calling thread). */
   threads?: number;
@@ -63,6 +64,16 @@ const ONE_PASS_SHARE = 4;
 const rowsIn = (rows: readonly RowRange[]): number => rows.reduce((n, r) => n + r.end - r.start, 0);
 
 const zeroMetrics = (): ScanMetrics => ({ files: 0, rowGroups: 0, rowGroupsSkipped: 0, rowGroupsFiltered: 0, rowGroupsRead: 0, pagesRead: 0, pagesSkipped: 0 });
+
+/**
+ * Row groups a scan keeps in flight by default: as many as the pool decodes at once (each is several decode tasks,
+ * one per ~2 MB of columns, so the pool stays busy), and 2 at least so that one is fetched while another decodes.
+ * More only holds more decoded row groups waiting (measured on a 10M-row scan with 2 threads: 4 in flight peaked
+ * ~25 MB higher than 2, at the same CPU time).
+ */
+export function defaultScanConcurrency(threads: number = defaultThreads()): number {
+  return Math.max(2, threads);
+}
 
 export class Scan implements AsyncIterable<RecordBatch> {
   readonly filter?: Expr;
@@ -116,7 +127,7 @@ export class Scan implements AsyncIterable<RecordBatch> {
   async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
     const files = this.files();
     const snap = this.snapshot;
-    const concurrency = Math.max(1, this.options.concurrency ?? 4);
+    const concurrency = Math.max(1, this.options.concurrency ?? defaultScanConcurrency(this.options.threads));
     const limit = this.options.limit ?? Infinity;
     let remaining = limit;
     const m = this.metrics;
