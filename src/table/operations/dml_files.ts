@@ -13,15 +13,15 @@ import { toArrowSchema } from '../../schema/arrow.js';
 import { filterRows, takeRows } from '../../schema/access/take.js';
 import { ProtocolError } from '../../errors.js';
 import { exprToString, type Expr } from '../../expr/index.js';
-import { readDataFile } from '../read_file.js';
+import { DataFile } from '../read_file.js';
 import { commitActions, deleteWritten, removeOf } from './commit.js';
 import { writeDataFiles, type DataFileOptions } from '../writer.js';
 
-/** A data file a DML operation read: its live rows and, for each, its row index in the Parquet file. */
-export interface CandidateFile {
+/** A data file a DML operation opened (footer read) and the positions of its live rows. */
+export interface OpenedCandidate {
   add: Add;
-  /** Live rows (the file's deletion vector applied), all columns of the table schema. */
-  rows: Table;
+  /** The file opened for reading all columns of the table schema: more of its columns cost no second footer read. */
+  data: DataFile;
   /** Row index in the data file of each live row; null when every row is live (row i is at index i). */
   physical: Int32Array | null;
   /** Rows in the data file, deleted ones included. */
@@ -30,48 +30,72 @@ export interface CandidateFile {
   deleted: readonly number[];
 }
 
+/** A data file a DML operation read: its live rows and, for each, its row index in the Parquet file. */
+export interface CandidateFile extends OpenedCandidate {
+  /** Live rows (the file's deletion vector applied), all columns of the table schema or the ones asked for. */
+  rows: Table;
+}
+
 /**
  * Read one active file of `snapshot` for a DML operation: every column, or only `columns` (top-level names) when the
  * operation needs no more (a deletion-vector DELETE only evaluates its predicate).
  */
 export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: string[]): Promise<CandidateFile> {
-  const all = await readDataFile({
-    store: snapshot.store,
-    add: { ...add, deletionVector: null },
-    config: snapshot.config,
-    columns,
-  });
+  const data = await DataFile.open({ store: snapshot.store, add: { ...add, deletionVector: null }, config: snapshot.config });
+  const all = await data.read(data.rowGroups.map((g) => g.index), columns);
   const n = all.numRows;
   if (!add.deletionVector) {
-    return { add, rows: all, physical: null, physicalRows: n, deleted: [] };
+    return { add, data, rows: all, physical: null, physicalRows: n, deleted: [] };
   }
   const dv = await readDeletionVector(snapshot.store, add.deletionVector);
   if (dv.max >= n) throw new ProtocolError(`deletion vector deletes row ${dv.max} but the data file has ${n} rows`, add.path);
   const physical = dv.keptIndexes(n);
-  return { add, rows: takeRows(all, physical), physical, physicalRows: n, deleted: dv.toArray() };
+  return { add, data, rows: takeRows(all, physical), physical, physicalRows: n, deleted: dv.toArray() };
 }
 
-/**
- * Read `adds` as readCandidateFile does, with up to `concurrency` reads in flight (I/O and Parquet decoding overlap),
- * and hand each file to `use` in order.
- */
-export async function forEachCandidate(
+/** The live rows of every column of a file opened before (its footer and deletion vector are not read again). */
+export async function readWholeCandidate(file: OpenedCandidate): Promise<CandidateFile> {
+  const all = await file.data.read(file.data.rowGroups.map((g) => g.index));
+  return { ...file, rows: file.physical ? takeRows(all, file.physical) : all };
+}
+
+/** `read` of each item, up to `concurrency` in flight (I/O and Parquet decoding overlap), handed to `use` in order. */
+async function inOrder<T>(
+  items: readonly T[],
+  read: (item: T) => Promise<CandidateFile>,
+  use: (file: CandidateFile) => void | Promise<void>,
+  concurrency: number,
+): Promise<void> {
+  const inflight: Promise<CandidateFile>[] = [];
+  let next = 0;
+  while (next < items.length || inflight.length) {
+    while (inflight.length < concurrency && next < items.length) {
+      const p = read(items[next++]!);
+      p.catch(() => {}); // awaited below, in order; a later read failing first must not be an unhandled rejection
+      inflight.push(p);
+    }
+    await use(await inflight.shift()!);
+  }
+}
+
+/** Read `adds` as readCandidateFile does, with up to `concurrency` reads in flight, and hand each file to `use` in order. */
+export function forEachCandidate(
   snapshot: Snapshot,
   adds: readonly Add[],
   columns: string[] | undefined,
   use: (file: CandidateFile) => void | Promise<void>,
   concurrency = 3,
 ): Promise<void> {
-  const inflight: Promise<CandidateFile>[] = [];
-  let next = 0;
-  while (next < adds.length || inflight.length) {
-    while (inflight.length < concurrency && next < adds.length) {
-      const p = readCandidateFile(snapshot, adds[next++]!, columns);
-      p.catch(() => {}); // awaited below, in order; a later read failing first must not be an unhandled rejection
-      inflight.push(p);
-    }
-    await use(await inflight.shift()!);
-  }
+  return inOrder(adds, (add) => readCandidateFile(snapshot, add, columns), use, concurrency);
+}
+
+/** readWholeCandidate of each file, with up to `concurrency` reads in flight, handed to `use` in order. */
+export function forEachWholeCandidate(
+  files: readonly OpenedCandidate[],
+  use: (file: CandidateFile) => void | Promise<void>,
+  concurrency = 3,
+): Promise<void> {
+  return inOrder(files, readWholeCandidate, use, concurrency);
 }
 
 /** One touched file: `drop[i]` = 1 when live row i leaves the file (deleted, or rewritten elsewhere as a new row). */

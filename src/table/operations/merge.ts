@@ -33,9 +33,11 @@ import {
   fileActions,
   finishDml,
   forEachCandidate,
+  forEachWholeCandidate,
   usesDeletionVectors,
   writesChangeData,
   type CandidateFile,
+  type OpenedCandidate,
   type ChangePiece,
   type DmlCommitted,
   type DmlOptions,
@@ -190,10 +192,13 @@ export async function mergeRows(
   // source: its pairs (row in the file, source row) satisfying `on`. WHEN NOT MATCHED BY SOURCE needs every row.
   const index = joinIndex(src, keys, on, onCompiled, both);
   const everyRow = bySource.length > 0;
-  const probed: { add: Add; file?: CandidateFile; pt: number[]; ps: number[] }[] = [];
+  const probed: { add: Add; file?: CandidateFile; opened: OpenedCandidate; pt: number[]; ps: number[] }[] = [];
   await forEachCandidate(snapshot, candidates, everyRow ? undefined : columnsOf(on, both, 0), (file) => {
     const [pt, ps] = index.pairs(file.rows);
-    if (pt.length || everyRow) probed.push({ add: file.add, file, pt, ps });
+    if (pt.length || everyRow) {
+      const { rows: _keys, ...opened } = file;
+      probed.push({ add: file.add, file, opened, pt, ps });
+    }
   });
   // Pass 2: whole rows of the files with matches, unless deletion vectors need no more than the keys (deletes without
   // target conditions and no change data to write).
@@ -201,7 +206,8 @@ export async function mergeRows(
   const files: CandidateFile[] = rowsNeeded ? [] : probed.map((p) => p.file!);
   if (rowsNeeded) {
     for (const p of probed) p.file = undefined;
-    await forEachCandidate(snapshot, probed.map((p) => p.add), undefined, (f) => void files.push(f));
+    // The files stay open from pass 1: their other columns cost no second footer or deletion-vector read.
+    await forEachWholeCandidate(probed.map((p) => p.opened), (f) => void files.push(f));
   }
   const tgt = concatRows(snapshot, files.map((f) => f.rows));
   const pt: number[] = [];
