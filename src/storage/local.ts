@@ -8,6 +8,8 @@ import { NotFoundError, StorageError } from '../errors.js';
 import type { ListOptions, ObjectMeta, ObjectStore } from './store.js';
 
 const TEMP_PREFIX = '.deltats-tmp-';
+/** Files stat'ed concurrently by list() per batch. */
+const LIST_STAT_BATCH = 64;
 
 export class LocalStore implements ObjectStore {
   readonly root: string;
@@ -160,7 +162,7 @@ export class LocalStore implements ObjectStore {
     // The folder that holds every path with this prefix.
     const slash = prefix.lastIndexOf('/');
     const baseRel = slash >= 0 ? prefix.slice(0, slash) : '';
-    const results: ObjectMeta[] = [];
+    const names: string[] = [];
     const walk = async (dirRel: string): Promise<void> => {
       for (const ent of await this.readDir(dirRel)) {
         if (ent.name.startsWith(TEMP_PREFIX)) continue;
@@ -171,14 +173,21 @@ export class LocalStore implements ObjectStore {
         } else if (ent.isFile() && rel.startsWith(prefix)) {
           if (!recursive && rel.slice(prefix.length).includes('/')) continue;
           if (options.startAfter !== undefined && !(rel > options.startAfter)) continue;
-          const st = await fsp.stat(path.join(this.root, ...rel.split('/')), { bigint: true }).catch(() => null);
-          if (st) results.push({ path: rel, size: Number(st.size), lastModified: mtimeOf(st) });
+          names.push(rel);
         }
       }
     };
     await walk(baseRel);
-    results.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    yield* results;
+    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Stat lazily, a batch at a time: a caller that stops early (a log listing up to a version) stats no further.
+    for (let i = 0; i < names.length; i += LIST_STAT_BATCH) {
+      const batch = names.slice(i, i + LIST_STAT_BATCH);
+      const stats = await Promise.all(batch.map((rel) => fsp.stat(path.join(this.root, ...rel.split('/')), { bigint: true }).catch(() => null)));
+      for (let j = 0; j < batch.length; j++) {
+        const st = stats[j];
+        if (st) yield { path: batch[j]!, size: Number(st.size), lastModified: mtimeOf(st) };
+      }
+    }
   }
 
   async delete(rel: string): Promise<void> {
