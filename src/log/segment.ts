@@ -68,8 +68,11 @@ export interface LogListing {
   files: ObjectMeta[];
 }
 
-/** List `_delta_log/` (optionally only names after `startAfter`) and group commits and complete checkpoints. */
-export async function listLog(store: ObjectStore, startAfter?: string): Promise<LogListing> {
+/**
+ * List `_delta_log/` (optionally only names after `startAfter`, and only versions <= `upTo`: the listing stops at
+ * the first later file) and group commits and complete checkpoints.
+ */
+export async function listLog(store: ObjectStore, startAfter?: string, upTo = Infinity): Promise<LogListing> {
   const commits = new Map<number, SegmentCommit>();
   const singles = new Map<number, string>();
   const v2 = new Map<number, string[]>();
@@ -78,6 +81,7 @@ export async function listLog(store: ObjectStore, startAfter?: string): Promise<
   for await (const m of store.list(`${LOG_DIR}/`, { startAfter, recursive: false })) {
     const p = parseLogFileName(m.path);
     if (!p) continue;
+    if (p.version > upTo) break;
     if (p.kind === 'commit') {
       commits.set(p.version, { version: p.version, path: m.path, lastModified: m.lastModified.getTime() });
     } else if (p.kind === 'checkpoint') {
@@ -186,9 +190,53 @@ function segmentFromListing(
   return segment;
 }
 
+/** Versions [from, upTo] of `_delta_log/` (every file of those versions: commits, checkpoints). */
+function listVersions(store: ObjectStore, from: number, upTo: number): Promise<LogListing> {
+  // `<from>` (20 digits, no suffix) sorts just before every file of version `from`.
+  return listLog(store, from > 0 ? `${LOG_DIR}/${formatVersion(from)}` : undefined, upTo);
+}
+
+/** The listings of two disjoint version ranges as one. */
+function mergeListings(a: LogListing, b: LogListing): LogListing {
+  return {
+    commits: new Map([...a.commits, ...b.commits]),
+    checkpoints: new Map([...a.checkpoints, ...b.checkpoints]),
+    files: [...a.files, ...b.files],
+  };
+}
+
+/** First look-back window; each further one is twice as long (Spark's findLastCompleteCheckpointBefore steps 1000). */
+const LOOK_BACK = 1000;
+
+/**
+ * Time travel below the hinted checkpoint (or without a hint): list windows of versions ending at `target`, each
+ * further back, until one holds a complete checkpoint <= target (and < checkpointBelow); only those versions are
+ * listed, never the later log. Returns null when the windows cannot decide (target not listed, commits cleaned up
+ * below the windows, no checkpoint and no commit 0): the full listing then decides and names the error.
+ */
+async function segmentLookingBack(store: ObjectStore, target: number, checkpointBelow: number): Promise<LogSegment | null> {
+  let listing: LogListing | undefined;
+  let hi = target;
+  for (let step = LOOK_BACK; hi >= 0; step *= 2) {
+    const lo = Math.max(0, hi - step + 1);
+    const window = await listVersions(store, lo, hi);
+    listing = listing ? mergeListings(window, listing) : window;
+    if (hi === target && !listing.commits.has(target) && !listing.checkpoints.has(target)) return null;
+    const seg = segmentFromListing(store, listing, target, false, true, checkpointBelow);
+    if (seg) return seg;
+    // No usable checkpoint from `lo` on: an older one helps only if the commits from it to `lo` still exist.
+    if (!listing.commits.has(lo)) return null;
+    if (lo === 0) return segmentFromListing(store, listing, target, false, false, checkpointBelow);
+    hi = lo - 1;
+  }
+  return null;
+}
+
 /**
  * Find the newest complete checkpoint <= target and the contiguous commits after it.
- * With a `_last_checkpoint` hint (and no older target) only files from the hinted version on are listed.
+ * With a `_last_checkpoint` hint at or below the target, only files from the hinted version to the target are
+ * listed; time travel to a version below the hint (or without one) lists back from the target to the newest
+ * checkpoint before it (segmentLookingBack). A checkpoint found missing or incomplete falls back to an older one.
  * Errors: TableNotFoundError (nothing in the log), VersionNotFoundError (target beyond latest or below the
  * earliest reconstructable version), ProtocolError (a commit is missing between checkpoint and target).
  */
@@ -198,14 +246,19 @@ export async function buildLogSegment(store: ObjectStore, opts: BuildSegmentOpti
     throw new VersionNotFoundError(`invalid table version ${target}`, target);
   }
   const ignore = opts.ignoreCheckpoints ?? false;
+  const below = opts.checkpointBelow ?? Infinity;
   if (!ignore) {
     const hint = await readLastCheckpoint(store);
-    if (hint && (target === undefined || hint.version <= target) && hint.version < (opts.checkpointBelow ?? Infinity)) {
-      // Lists `<hint>.checkpoint...`, `<hint>.json` and everything later (they sort after `<hint>`).
-      const l = await listLog(store, `${LOG_DIR}/${formatVersion(hint.version)}`);
-      const seg = segmentFromListing(store, l, target, false, true, opts.checkpointBelow);
+    if (hint && (target === undefined || hint.version <= target) && hint.version < below) {
+      // Lists `<hint>.checkpoint...`, `<hint>.json` and everything later (they sort after `<hint>`) up to the target.
+      const l = await listVersions(store, hint.version, target ?? Infinity);
+      const seg = segmentFromListing(store, l, target, false, true, below);
       if (seg) return seg;
-      // Stale or wrong hint (checkpoint missing/incomplete, table recreated): fall back to a full listing.
+      // Stale or wrong hint (checkpoint missing/incomplete, table recreated): look back from the target, or list all.
+    }
+    if (target !== undefined) {
+      const seg = await segmentLookingBack(store, target, below);
+      if (seg) return seg;
     }
   }
   const l = await listLog(store);

@@ -65,6 +65,8 @@ export class RecordingStore implements ObjectStore {
   readonly lists: Array<{ prefix: string; options?: ListOptions }> = [];
   readonly gets: string[] = [];
   readonly heads: string[] = [];
+  /** Every path list() yielded (what a listing cost). */
+  readonly listed: string[] = [];
   constructor(private readonly inner: ObjectStore) {}
   get uri(): string {
     return this.inner.uri;
@@ -88,7 +90,14 @@ export class RecordingStore implements ObjectStore {
   }
   list(prefix: string, options?: ListOptions): AsyncIterable<ObjectMeta> {
     this.lists.push({ prefix, options });
-    return this.inner.list(prefix, options);
+    const inner = this.inner.list(prefix, options);
+    const listed = this.listed;
+    return (async function* () {
+      for await (const m of inner) {
+        listed.push(m.path);
+        yield m;
+      }
+    })();
   }
   delete(p: string): Promise<void> {
     return this.inner.delete(p);
