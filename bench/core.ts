@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Table, makeData, RecordBatch, Schema, Field, Int64, Float64, Utf8, TimestampMicrosecond, Struct, vectorFromArray } from 'apache-arrow';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DeltaTable, LocalStore, Snapshot, Transaction, type StructType } from '../src/index.js';
+import type { ListOptions, ObjectMeta, ObjectStore } from '../src/storage/store.js';
 import { readParquet, writeParquet } from '../src/storage/parquet.js';
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
@@ -81,6 +82,29 @@ export async function buildCommitHistory(dir: string, commits: number): Promise<
       .addActions([{ add: { path: `f-${v}.parquet`, partitionValues: {}, size: 100, modificationTime: Date.now(), dataChange: true } }])
       .commit();
     snap = res.snapshot;
+  }
+}
+
+/**
+ * A store whose list() lists (and stats) the whole folder however early the caller stops or wherever it starts, as
+ * the log listing did before it listed from a checkpoint: the baseline of the time travel figures.
+ */
+class WholeListingStore implements ObjectStore {
+  constructor(private readonly inner: ObjectStore) {}
+  get uri(): string {
+    return this.inner.uri;
+  }
+  get = (p: string) => this.inner.get(p);
+  getRange = (p: string, s: number, e: number) => this.inner.getRange(p, s, e);
+  head = (p: string) => this.inner.head(p);
+  put = (p: string, d: Uint8Array) => this.inner.put(p, d);
+  putIfAbsent = (p: string, d: Uint8Array) => this.inner.putIfAbsent(p, d);
+  delete = (p: string) => this.inner.delete(p);
+  deleteMany = (p: string[]) => this.inner.deleteMany(p);
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ObjectMeta> {
+    const all: ObjectMeta[] = [];
+    for await (const m of this.inner.list(prefix, { recursive: options.recursive })) all.push(m);
+    for (const m of all) if (options.startAfter === undefined || m.path > options.startAfter) yield m;
   }
 }
 
@@ -168,6 +192,30 @@ export async function run(): Promise<void> {
     loads.sort((a, b) => a - b);
     console.log(`built ${COMMITS} commits in ${fmt(buildMs / 1000)} s (${fmt(COMMITS / (buildMs / 1000))} commits/s via Transaction)`);
     console.log(`snapshot load (median of 5): ${fmt(loads[2])} ms (goal < 100 ms)   JSON-only replay of all commits: ${fmt(jsonMs)} ms   ratio: ${fmt(jsonMs / loads[2], 1)}x faster with checkpoints`);
+
+    // Time travel below the latest checkpoint lists from the checkpoint <= the version to the version only; the
+    // baseline lists the whole log (WholeListingStore), as every such load did before. Alternating, median of 5.
+    console.log(`\n== time travel at ${COMMITS.toLocaleString()} commits (versions below the latest checkpoint), vs listing the whole log`);
+    const whole = new WholeListingStore(store);
+    for (const target of [COMMITS - 50, Math.floor(COMMITS / 20) + 50]) {
+      const ours: number[] = [];
+      const base: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const [s, ms] = await time(() => Snapshot.load(store, { version: target }));
+        const [b, bms] = await time(() => Snapshot.load(whole, { version: target }));
+        if (s.version !== target || s.activeFiles().length !== target || b.activeFiles().length !== target) throw new Error('time travel mismatch');
+        ours.push(ms);
+        base.push(bms);
+      }
+      console.log(
+        `version ${target}: ${fmt(median(ours))} ms   whole-log listing: ${fmt(median(base))} ms   ratio (whole/ours): ${fmt(median(base) / median(ours), 2)}x   ` +
+          `latest version: ${fmt(loads[2])} ms`,
+      );
+    }
+    const at = (await Snapshot.load(store, { version: COMMITS - 50 })).timestamp;
+    const byTime: number[] = [];
+    for (let i = 0; i < 5; i++) byTime.push((await time(() => Snapshot.load(store, { timestamp: at })))[1]);
+    console.log(`time travel by timestamp (to about version ${COMMITS - 50}; lists every commit's time): ${fmt(median(byTime))} ms`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
