@@ -284,18 +284,20 @@ export class DataFileStream {
     this.buffers.delete(key);
     this.buffered -= buf.bytes;
     if (buf.rows === 0) return;
-    const index = this.files++;
-    const rows = new Table(buf.batches);
     const options = { ...this.options, threads: this.threads };
-    const p = writeOneFile(this.store, rows, buf.values, index, this.ctx, options, (path) => this.attempted.push(path)).then(
-      (add) => {
-        this.adds[index] = add;
-      },
-      (error: unknown) => {
-        this.failure ??= { error };
-      },
-    );
-    this.inflight.push(p);
+    // One write larger than the target is split as writeDataFiles splits it.
+    for (const rows of splitBySize(new Table(buf.batches), this.target)) {
+      const index = this.files++;
+      const p = writeOneFile(this.store, rows, buf.values, index, this.ctx, options, (path) => this.attempted.push(path)).then(
+        (add) => {
+          this.adds[index] = add;
+        },
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      );
+      this.inflight.push(p);
+    }
   }
 
   private async backpressure(): Promise<void> {

@@ -5,16 +5,7 @@ import type { Snapshot } from '../../log/snapshot.js';
 import { TRUE, compilePredicate, parsePredicate, referencedColumnPaths, resolveColumn, type Expr } from '../../expr/index.js';
 import { filterRows } from '../../schema/access/take.js';
 import { fileMayMatch } from '../pruning.js';
-import {
-  finishPredicateDml,
-  forEachCandidate,
-  usesDeletionVectors,
-  writesChangeData,
-  type ChangePiece,
-  type DmlCommitted,
-  type DmlOptions,
-  type FileChange,
-} from './dml_files.js';
+import { runPredicateDml, usesDeletionVectors, writesChangeData, type DmlCommitted, type DmlOptions } from './dml_files.js';
 
 /** Spark's DELETE metrics (commitInfo.operationMetrics). */
 export interface DeleteMetrics {
@@ -41,38 +32,36 @@ export async function deleteRows(snapshot: Snapshot, predicate: Expr | string | 
   const pruning = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns };
   const mayMatch = expr ? (add: Add) => fileMayMatch(add, expr, pruning) : () => true;
   const candidates = snapshot.activeFiles().filter(mayMatch);
-  const changes: FileChange[] = [];
   const cdf = writesChangeData(snapshot);
-  const changeData: ChangePiece[] = [];
   let numDeletedRows = 0;
   // With deletion vectors and no change data to write, only the predicate's columns are needed.
   const columns =
     usesDeletionVectors(snapshot) && !cdf
       ? [...new Set((expr ? referencedColumnPaths(expr) : []).map((p) => resolveColumn(snapshot.schema, p)!.path[0]!))]
       : undefined;
-  await forEachCandidate(snapshot, candidates, columns, (file) => {
-    let drop: Uint8Array;
-    if (compiled) {
-      drop = compiled.truth(file.rows);
-      for (let i = 0; i < drop.length; i++) drop[i] = drop[i] === TRUE ? 1 : 0;
-    } else {
-      drop = new Uint8Array(file.rows.numRows).fill(1);
-    }
-    let n = 0;
-    for (let i = 0; i < drop.length; i++) n += drop[i]!;
-    numDeletedRows += n;
-    changes.push({ file, drop });
-    if (cdf && n) changeData.push({ rows: filterRows(file.rows, drop), changeType: 'delete' });
-  });
-  const scanned = Date.now();
-  return finishPredicateDml(
+  return runPredicateDml(
     snapshot,
     'DELETE',
     expr,
-    { mayMatch, candidates },
-    { changes, added: [], changeData },
+    { mayMatch, candidates, columns },
     options,
-    { numDeletedRows },
-    { start, scanned },
+    start,
+    async (file, w) => {
+      let drop: Uint8Array;
+      if (compiled) {
+        drop = compiled.truth(file.rows);
+        for (let i = 0; i < drop.length; i++) drop[i] = drop[i] === TRUE ? 1 : 0;
+      } else {
+        drop = new Uint8Array(file.rows.numRows).fill(1);
+      }
+      let n = 0;
+      for (let i = 0; i < drop.length; i++) n += drop[i]!;
+      numDeletedRows += n;
+      const touched = w.file(file);
+      await touched.piece(file.rows, drop, 0);
+      touched.end();
+      if (n) await w.changeData({ rows: filterRows(file.rows, drop), changeType: 'delete' });
+    },
+    () => ({ numDeletedRows }),
   );
 }

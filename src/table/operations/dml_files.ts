@@ -2,7 +2,7 @@
 // row, then turn "these rows leave these files, these rows are new" into remove/add actions, either copy-on-write
 // (rewrite the touched files) or with deletion vectors (PROTOCOL.md "Deletion Vectors"), and commit them.
 import { makeData, RecordBatch, Schema as ArrowSchema, Struct, Table } from 'apache-arrow';
-import type { Action, Add, AddCDCFile, Remove } from '../../log/actions.js';
+import type { Action, Add, Remove } from '../../log/actions.js';
 import type { StructType } from '../../schema/types.js';
 import { buildData } from '../../schema/vectors.js';
 import { dvAbsolutePath, readDeletionVector } from '../../log/deletion_vectors.js';
@@ -15,12 +15,12 @@ import { ProtocolError } from '../../errors.js';
 import { exprToString, type Expr } from '../../expr/index.js';
 import { DataFile } from '../read_file.js';
 import { commitActions, deleteWritten, removeOf } from './commit.js';
-import { writeDataFiles, type DataFileOptions } from '../writer.js';
+import { DataFileStream, type DataFileOptions, type WriteContext } from '../writer.js';
 
-/** A data file a DML operation opened (footer read) and the positions of its live rows. */
-export interface OpenedCandidate {
+/** A data file a DML operation opened: its footer read and its deletion vector loaded; rows are read on demand. */
+export interface OpenCandidate {
   add: Add;
-  /** The file opened for reading all columns of the table schema: more of its columns cost no second footer read. */
+  /** The file opened without its deletion vector (reads return every physical row), all table columns. */
   data: DataFile;
   /** Row index in the data file of each live row; null when every row is live (row i is at index i). */
   physical: Int32Array | null;
@@ -31,77 +31,91 @@ export interface OpenedCandidate {
 }
 
 /** A data file a DML operation read: its live rows and, for each, its row index in the Parquet file. */
-export interface CandidateFile extends OpenedCandidate {
-  /** Live rows (the file's deletion vector applied), all columns of the table schema or the ones asked for. */
+export interface CandidateFile extends OpenCandidate {
+  /** Live rows (the file's deletion vector applied), the columns read. */
   rows: Table;
 }
 
-/**
- * Read one active file of `snapshot` for a DML operation: every column, or only `columns` (top-level names) when the
- * operation needs no more (a deletion-vector DELETE only evaluates its predicate).
- */
-export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: string[]): Promise<CandidateFile> {
+/** Open one active file of `snapshot` for a DML operation (footer and deletion vector; no rows decoded). */
+export async function openCandidate(snapshot: Snapshot, add: Add): Promise<OpenCandidate> {
   const data = await DataFile.open({ store: snapshot.store, add: { ...add, deletionVector: null }, config: snapshot.config });
-  const all = await data.read(data.rowGroups.map((g) => g.index), columns);
-  const n = all.numRows;
-  if (!add.deletionVector) {
-    return { add, data, rows: all, physical: null, physicalRows: n, deleted: [] };
-  }
+  const n = data.footer.numRows;
+  if (!add.deletionVector) return { add, data, physical: null, physicalRows: n, deleted: [] };
   const dv = await readDeletionVector(snapshot.store, add.deletionVector);
   if (dv.max >= n) throw new ProtocolError(`deletion vector deletes row ${dv.max} but the data file has ${n} rows`, add.path);
-  const physical = dv.keptIndexes(n);
-  return { add, data, rows: takeRows(all, physical), physical, physicalRows: n, deleted: dv.toArray() };
+  return { add, data, physical: dv.keptIndexes(n), physicalRows: n, deleted: dv.toArray() };
 }
 
-/** The live rows of every column of a file opened before (its footer and deletion vector are not read again). */
-export async function readWholeCandidate(file: OpenedCandidate): Promise<CandidateFile> {
-  const all = await file.data.read(file.data.rowGroups.map((g) => g.index));
-  return { ...file, rows: file.physical ? takeRows(all, file.physical) : all };
+/** Rows of an opened candidate that are live (not deleted by its deletion vector). */
+export function liveRowsOf(c: OpenCandidate): number {
+  return c.physical ? c.physical.length : c.physicalRows;
 }
 
-/** `read` of each item, up to `concurrency` in flight (I/O and Parquet decoding overlap), handed to `use` in order. */
-async function inOrder<T>(
-  items: readonly T[],
-  read: (item: T) => Promise<CandidateFile>,
+/** The live rows of the whole file: every column, or only `columns` (top-level names). */
+export async function readLive(c: OpenCandidate, columns?: string[]): Promise<Table> {
+  const all = await c.data.read(c.data.rowGroups.map((g) => g.index), columns);
+  return c.physical ? takeRows(all, c.physical) : all;
+}
+
+/** The live rows of row group `g` (every column, or `columns`) and the live position of the first of them. */
+export async function readGroupLive(c: OpenCandidate, g: number, columns?: string[]): Promise<{ rows: Table; start: number }> {
+  const { start, end } = liveRangeOf(c, g);
+  const rg = c.data.rowGroups[g]!;
+  const all = await c.data.read([g], columns);
+  if (!c.physical || end - start === rg.numRows) return { rows: all, start };
+  const idx = c.physical.subarray(start, end).map((p) => p - rg.firstRow);
+  return { rows: takeRows(all, idx), start };
+}
+
+/** The live positions [start, end) of the rows of row group `g`. */
+export function liveRangeOf(c: OpenCandidate, g: number): { start: number; end: number } {
+  const rg = c.data.rowGroups[g]!;
+  if (!c.physical) return { start: rg.firstRow, end: rg.firstRow + rg.numRows };
+  return { start: lowerBound(c.physical, rg.firstRow), end: lowerBound(c.physical, rg.firstRow + rg.numRows) };
+}
+
+function lowerBound(a: Int32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Open and read one active file of `snapshot` for a DML operation: every column, or only `columns` (top-level names)
+ * when the operation needs no more (a deletion-vector DELETE only evaluates its predicate).
+ */
+export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: string[]): Promise<CandidateFile> {
+  const c = await openCandidate(snapshot, add);
+  return { ...c, rows: await readLive(c, columns) };
+}
+
+/**
+ * Read `adds` as readCandidateFile does, with up to `concurrency` reads in flight (I/O and Parquet decoding overlap),
+ * and hand each file to `use` in order. Files are read at most `concurrency` ahead of the one `use` works on, so a
+ * `use` that writes as it goes keeps a bounded number of files in memory.
+ */
+export async function forEachCandidate(
+  snapshot: Snapshot,
+  adds: readonly Add[],
+  columns: string[] | undefined,
   use: (file: CandidateFile) => void | Promise<void>,
-  concurrency: number,
+  concurrency = 2,
 ): Promise<void> {
   const inflight: Promise<CandidateFile>[] = [];
   let next = 0;
-  while (next < items.length || inflight.length) {
-    while (inflight.length < concurrency && next < items.length) {
-      const p = read(items[next++]!);
+  while (next < adds.length || inflight.length) {
+    while (inflight.length < concurrency && next < adds.length) {
+      const p = readCandidateFile(snapshot, adds[next++]!, columns);
       p.catch(() => {}); // awaited below, in order; a later read failing first must not be an unhandled rejection
       inflight.push(p);
     }
     await use(await inflight.shift()!);
   }
-}
-
-/** Read `adds` as readCandidateFile does, with up to `concurrency` reads in flight, and hand each file to `use` in order. */
-export function forEachCandidate(
-  snapshot: Snapshot,
-  adds: readonly Add[],
-  columns: string[] | undefined,
-  use: (file: CandidateFile) => void | Promise<void>,
-  concurrency = 3,
-): Promise<void> {
-  return inOrder(adds, (add) => readCandidateFile(snapshot, add, columns), use, concurrency);
-}
-
-/** readWholeCandidate of each file, with up to `concurrency` reads in flight, handed to `use` in order. */
-export function forEachWholeCandidate(
-  files: readonly OpenedCandidate[],
-  use: (file: CandidateFile) => void | Promise<void>,
-  concurrency = 3,
-): Promise<void> {
-  return inOrder(files, readWholeCandidate, use, concurrency);
-}
-
-/** One touched file: `drop[i]` = 1 when live row i leaves the file (deleted, or rewritten elsewhere as a new row). */
-export interface FileChange {
-  file: CandidateFile;
-  drop: Uint8Array;
 }
 
 /** Rows a DML operation changed, for the change data feed (PROTOCOL.md "Change Data Files"). */
@@ -151,127 +165,214 @@ export function concatRows(snapshot: Snapshot, parts: readonly Table[]): Table {
 }
 
 /**
- * The actions that apply `changes` and add `newRows` (table schema, canonical Arrow types). Copy-on-write: each
- * touched file is removed and its remaining rows are written again with the new rows (target file size and
- * partitioning by the writer). Deletion vectors: each touched file gets a DV that is the union of its current one
- * and the dropped rows (remove with the old DV + add with the new, same path); a file left without rows is removed.
+ * Where a DML operation's changes go as it reads, one touched file after another, so that it never holds more than
+ * the file at hand (plus what the writer buffers up to the target file size). Per file (`file()`), its live rows
+ * arrive in pieces in file order, each with a mask of the rows that leave it; new rows (`insert`) and change data
+ * (`changeData`) at any time. Copy-on-write: a touched file is removed and its remaining rows stream into new files
+ * (packed to the target size and partitioned by the writer), rows before its first leaving row held until it is
+ * known to be touched; a file nothing leaves is left alone. Deletion vectors: each touched file gets a DV that is the
+ * union of its current one and the dropped rows (remove with the old DV + add with the new, same path); a file left
+ * without rows is removed. `finish` writes the DVs and returns the actions; `abort` removes everything written.
  */
-export async function fileActions(
-  snapshot: Snapshot,
-  changes: readonly FileChange[],
-  newRows: readonly Table[],
-  options: DataFileOptions = {},
-  changeData: readonly ChangePiece[] = [],
-): Promise<FileActions> {
-  const now = Date.now();
-  const dvMode = usesDeletionVectors(snapshot);
-  const out: FileActions = {
-    actions: [],
-    removes: [],
-    adds: [],
-    written: [],
-    metrics: {
-      numRemovedFiles: 0,
-      numAddedFiles: 0,
-      numRemovedBytes: 0,
-      numAddedBytes: 0,
-      numCopiedRows: 0,
-      numDeletionVectorsAdded: 0,
-      numDeletionVectorsRemoved: 0,
-      numDeletionVectorsUpdated: 0,
-      numAddedChangeFiles: 0,
-    },
+export class DmlFileWriter {
+  readonly metrics: FileActionMetrics = {
+    numRemovedFiles: 0,
+    numAddedFiles: 0,
+    numRemovedBytes: 0,
+    numAddedBytes: 0,
+    numCopiedRows: 0,
+    numDeletionVectorsAdded: 0,
+    numDeletionVectorsRemoved: 0,
+    numDeletionVectorsUpdated: 0,
+    numAddedChangeFiles: 0,
   };
-  const m = out.metrics;
-  const toWrite: Table[] = [];
-  const dvFiles: { file: CandidateFile; rows: number[] }[] = [];
-  try {
-    for (const { file, drop } of changes) {
-      let dropped = 0;
-      for (let i = 0; i < drop.length; i++) dropped += drop[i]!;
-      if (dropped === 0) continue;
-      const remove = removeOf(file.add, now);
-      out.removes.push(remove);
-      if (file.add.deletionVector) m.numDeletionVectorsRemoved++;
-      const remaining = file.rows.numRows - dropped;
-      if (dvMode && remaining > 0) {
-        dvFiles.push({ file, rows: mergeSorted(file.deleted, droppedPhysical(file, drop)) });
-        m.numDeletionVectorsAdded++;
-        if (file.add.deletionVector) m.numDeletionVectorsUpdated++;
-        continue;
-      }
-      m.numRemovedFiles++;
-      m.numRemovedBytes += file.add.size;
-      if (remaining > 0) {
-        toWrite.push(filterRows(file.rows, drop.map((d) => 1 - d)));
-        m.numCopiedRows += remaining;
-      }
-    }
-    // Every DV of the operation in one DV file (one write, as Spark writes the DVs of a task).
-    const dvs = await writeDeletionVectors(snapshot.store, dvFiles.map((f) => f.rows));
-    if (dvs.length) out.written.push(dvAbsolutePath(dvs[0]!));
-    dvFiles.forEach(({ file }, k) => out.adds.push({ ...file.add, deletionVector: dvs[k]!, dataChange: true, stats: looseStats(file.add.stats) }));
-    toWrite.push(...newRows);
-    const data = concatRows(snapshot, toWrite);
-    const ctx = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns, properties: snapshot.config.properties };
-    const written = await writeDataFiles(snapshot.store, data, ctx, options);
-    for (const a of written) out.written.push(storePathOf(snapshot.store, a.path));
-    out.adds.push(...written);
-    m.numAddedFiles += written.length;
-    m.numAddedBytes += written.reduce((n, a) => n + a.size, 0);
-    if (writesChangeData(snapshot) && changeData.some((c) => c.rows.numRows > 0)) {
-      const cdc = await writeChangeData(snapshot, changeData, options);
-      for (const c of cdc) {
-        out.written.push(storePathOf(snapshot.store, c.path));
-        out.actions.push({ cdc: c });
-      }
-      m.numAddedChangeFiles = cdc.length;
-    }
-  } catch (e) {
-    await deleteWritten(snapshot, out.written);
-    throw e;
+  /** Milliseconds spent handing rows to the writers and finishing them (Spark's rewrite time). */
+  writeMs = 0;
+  private readonly now = Date.now();
+  private readonly dvMode: boolean;
+  private readonly data: DataFileStream;
+  private cdc: DataFileStream | null = null;
+  private readonly removes: Remove[] = [];
+  private readonly dvFiles: { add: Add; rows: number[] }[] = [];
+  private readonly written: string[] = [];
+
+  constructor(
+    private readonly snapshot: Snapshot,
+    private readonly options: DataFileOptions = {},
+  ) {
+    this.dvMode = usesDeletionVectors(snapshot);
+    this.data = new DataFileStream(snapshot.store, this.context(snapshot.schema), options);
   }
-  for (const remove of out.removes) out.actions.push({ remove });
-  for (const add of out.adds) out.actions.push({ add });
-  return out;
+
+  /** Start the pieces of candidate file `c` (its live rows, in order); `end()` them before the next file's. */
+  file(c: OpenCandidate): TouchedFile {
+    return new TouchedFile(this, c, this.dvMode);
+  }
+
+  /** New rows (table schema). */
+  async insert(rows: Table): Promise<void> {
+    await this.timed(() => this.data.write(concatRows(this.snapshot, [rows])));
+  }
+
+  /** Changed rows for the change data feed; ignored when the table does not record it. */
+  async changeData(piece: ChangePiece): Promise<void> {
+    if (!writesChangeData(this.snapshot) || piece.rows.numRows === 0) return;
+    if (!this.cdc) {
+      const schema: StructType = { type: 'struct', fields: [...this.snapshot.schema.fields, { name: CHANGE_TYPE, type: 'string', nullable: true, metadata: {} }] };
+      this.cdc = new DataFileStream(this.snapshot.store, { ...this.context(schema), directory: '_change_data', filePrefix: 'cdc' }, this.options);
+    }
+    const cdc = this.cdc;
+    await this.timed(() => cdc.write(withChangeType(this.snapshot, piece)));
+  }
+
+  /** @internal a touched file's end, from TouchedFile. */
+  ended(c: OpenCandidate, live: number, dropped: number[] | null, droppedCount: number, copied: number): void {
+    const m = this.metrics;
+    this.removes.push(removeOf(c.add, this.now));
+    if (c.add.deletionVector) m.numDeletionVectorsRemoved++;
+    if (dropped && live - droppedCount > 0) {
+      this.dvFiles.push({ add: c.add, rows: mergeSorted(c.deleted, dropped) });
+      m.numDeletionVectorsAdded++;
+      if (c.add.deletionVector) m.numDeletionVectorsUpdated++;
+      return;
+    }
+    m.numRemovedFiles++;
+    m.numRemovedBytes += c.add.size;
+    m.numCopiedRows += copied;
+  }
+
+  /** @internal kept rows of a touched file, from TouchedFile. */
+  async copy(rows: Table): Promise<void> {
+    await this.timed(() => this.data.write(rows));
+  }
+
+  /** Write the deletion vectors and what is buffered; the actions (change data, removes, adds) and what was written. */
+  async finish(): Promise<FileActions> {
+    const t0 = Date.now();
+    const out: FileActions = { actions: [], removes: this.removes, adds: [], written: this.written, metrics: this.metrics };
+    // Every DV of the operation in one DV file (one write, as Spark writes the DVs of a task).
+    const dvs = await writeDeletionVectors(this.snapshot.store, this.dvFiles.map((f) => f.rows));
+    if (dvs.length) this.written.push(dvAbsolutePath(dvs[0]!));
+    this.dvFiles.forEach(({ add }, k) => out.adds.push({ ...add, deletionVector: dvs[k]!, dataChange: true, stats: looseStats(add.stats) }));
+    const added = await this.data.finish();
+    for (const a of added) this.written.push(storePathOf(this.snapshot.store, a.path));
+    out.adds.push(...added);
+    this.metrics.numAddedFiles += added.length;
+    this.metrics.numAddedBytes += added.reduce((n, a) => n + a.size, 0);
+    if (this.cdc) {
+      const cdc = await this.cdc.finish();
+      for (const c of cdc) {
+        this.written.push(storePathOf(this.snapshot.store, c.path));
+        out.actions.push({ cdc: { path: c.path, partitionValues: c.partitionValues, size: c.size, dataChange: false } });
+      }
+      this.metrics.numAddedChangeFiles = cdc.length;
+    }
+    for (const remove of out.removes) out.actions.push({ remove });
+    for (const add of out.adds) out.actions.push({ add });
+    this.writeMs += Date.now() - t0;
+    return out;
+  }
+
+  /** Stop: remove every file written or attempted (nothing committed them). */
+  async abort(): Promise<void> {
+    const attempted = [...(await this.data.abort()), ...(this.cdc ? await this.cdc.abort() : [])];
+    await deleteWritten(this.snapshot, [...new Set([...this.written, ...attempted])]);
+  }
+
+  private context(schema: StructType): WriteContext {
+    return { schema, partitionColumns: this.snapshot.partitionColumns, properties: this.snapshot.config.properties };
+  }
+
+  private async timed(f: () => Promise<void>): Promise<void> {
+    const t0 = Date.now();
+    await f();
+    this.writeMs += Date.now() - t0;
+  }
 }
 
-/**
- * Write the changed rows as `_change_data/` files (Spark's layout: hive partition folders, `cdc-` file names) with a
- * `_change_type` column (PROTOCOL.md "Change Data Files"); their `cdc` actions (dataChange false, "Add CDC File").
- */
-async function writeChangeData(snapshot: Snapshot, pieces: readonly ChangePiece[], options: DataFileOptions): Promise<AddCDCFile[]> {
+/** Run `work` with a DmlFileWriter and finish it; whatever it wrote is removed when either fails. */
+export async function withDmlWriter(
+  snapshot: Snapshot,
+  options: DataFileOptions,
+  work: (w: DmlFileWriter) => Promise<void>,
+): Promise<{ files: FileActions; writeMs: number }> {
+  const w = new DmlFileWriter(snapshot, options);
+  try {
+    await work(w);
+    return { files: await w.finish(), writeMs: w.writeMs };
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
+}
+
+/** The pieces of one candidate file (see DmlFileWriter). */
+export class TouchedFile {
+  private pending: Table[] = [];
+  private droppedCount = 0;
+  private copied = 0;
+  private readonly dropped: number[] | null;
+
+  constructor(
+    private readonly writer: DmlFileWriter,
+    private readonly c: OpenCandidate,
+    dvMode: boolean,
+  ) {
+    this.dropped = dvMode ? [] : null;
+  }
+
+  /**
+   * Live rows from live position `start` on (`rows`: every column; may be null with deletion vectors, which need only
+   * the mask), `drop[i]` = 1 when row i leaves the file (deleted, or written elsewhere as a new row). Copy-on-write
+   * pieces must cover the file's live rows in order.
+   */
+  async piece(rows: Table | null, drop: Uint8Array, start: number): Promise<void> {
+    let n = 0;
+    for (let i = 0; i < drop.length; i++) n += drop[i]!;
+    if (this.dropped) {
+      const p = this.c.physical;
+      for (let i = 0; i < drop.length; i++) if (drop[i]) this.dropped.push(p ? p[start + i]! : start + i);
+      this.droppedCount += n;
+      return;
+    }
+    if (!rows) throw new Error('copy-on-write DML needs the rows of every piece');
+    const kept = n === 0 ? rows : filterRows(rows, drop.map((d) => 1 - d));
+    const first = this.droppedCount === 0 && n > 0;
+    this.droppedCount += n;
+    this.copied += kept.numRows;
+    if (this.droppedCount === 0) {
+      if (kept.numRows) this.pending.push(kept);
+      return;
+    }
+    if (first) {
+      for (const t of this.pending.splice(0)) await this.writer.copy(t);
+    }
+    if (kept.numRows) await this.writer.copy(kept);
+  }
+
+  /** The file's pieces are done: it is removed (and gets a DV) when a row left it; else left alone. */
+  end(): void {
+    this.pending = [];
+    if (this.droppedCount === 0) return;
+    this.writer.ended(this.c, liveRowsOf(this.c), this.dropped, this.droppedCount, this.copied);
+  }
+}
+
+/** A change piece as rows of the change data schema (the table's columns and `_change_type`). */
+function withChangeType(snapshot: Snapshot, p: ChangePiece): Table {
   const schema: StructType = { type: 'struct', fields: [...snapshot.schema.fields, { name: CHANGE_TYPE, type: 'string', nullable: true, metadata: {} }] };
   const arrowSchema = toArrowSchema(schema);
   const batches: RecordBatch[] = [];
-  for (const p of pieces) {
-    const rows = concatRows(snapshot, [p.rows]);
-    for (const b of rows.batches) {
-      if (!b.numRows) continue;
-      const children = [...b.data.children, buildData(new Array<string>(b.numRows).fill(p.changeType), 'string')];
-      batches.push(new RecordBatch(arrowSchema, makeData({ type: new Struct(arrowSchema.fields), length: b.numRows, nullCount: 0, children })));
-    }
+  for (const b of concatRows(snapshot, [p.rows]).batches) {
+    if (!b.numRows) continue;
+    const children = [...b.data.children, buildData(new Array<string>(b.numRows).fill(p.changeType), 'string')];
+    batches.push(new RecordBatch(arrowSchema, makeData({ type: new Struct(arrowSchema.fields), length: b.numRows, nullCount: 0, children })));
   }
-  const ctx = {
-    schema,
-    partitionColumns: snapshot.partitionColumns,
-    properties: snapshot.config.properties,
-    directory: '_change_data',
-    filePrefix: 'cdc',
-  };
-  const files = await writeDataFiles(snapshot.store, new Table(arrowSchema, batches), ctx, options);
-  return files.map((a) => ({ path: a.path, partitionValues: a.partitionValues, size: a.size, dataChange: false }));
+  return batches.length ? new Table(arrowSchema, batches) : new Table(arrowSchema);
 }
 
 /** The change type column of change data files and of the change feed. */
 export const CHANGE_TYPE = '_change_type';
-
-function droppedPhysical(file: CandidateFile, drop: Uint8Array): number[] {
-  const out: number[] = [];
-  const p = file.physical;
-  for (let i = 0; i < drop.length; i++) if (drop[i]) out.push(p ? p[i]! : i);
-  return out;
-}
 
 function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
   const out: number[] = [];
@@ -379,28 +480,27 @@ export async function finishDml<M extends { executionTimeMs: number }>(
 }
 
 /**
- * The end of a predicate-driven DELETE or UPDATE: file actions for the changed files (plus `added` rows and change
- * data), the operation's row metrics with Spark's file metrics and scan/rewrite times, and the commit whose read
- * set is the predicate (every file without one). `scanned` is when reading the candidate files ended.
+ * A predicate-driven DELETE or UPDATE: each candidate file (read `columns` ahead, one or two at a time) goes to `perFile`,
+ * which hands its changes to the writer before the next file is read; then the operation's row metrics with Spark's
+ * file metrics and scan/rewrite times, and the commit whose read set is the predicate (every file without one).
  */
-export async function finishPredicateDml<R extends object>(
+export async function runPredicateDml<R extends object>(
   snapshot: Snapshot,
   operation: 'DELETE' | 'UPDATE',
   predicate: Expr | undefined,
-  read: { mayMatch: (add: Add) => boolean; candidates: Add[] },
-  change: { changes: FileChange[]; added: Table[]; changeData: ChangePiece[] },
+  read: { mayMatch: (add: Add) => boolean; candidates: Add[]; columns?: string[] },
   options: DmlOptions,
-  rowMetrics: R,
-  times: { start: number; scanned: number },
+  start: number,
+  perFile: (file: CandidateFile, w: DmlFileWriter) => Promise<void>,
+  rowMetrics: () => R,
 ): Promise<DmlCommitted<ReturnType<typeof fileMetrics> & R & { executionTimeMs: number; scanTimeMs: number; rewriteTimeMs: number }>> {
-  const files = await fileActions(snapshot, change.changes, change.added, options, change.changeData);
-  const metrics = {
-    ...fileMetrics(files.metrics),
-    ...rowMetrics,
-    executionTimeMs: 0,
-    scanTimeMs: times.scanned - times.start,
-    rewriteTimeMs: Date.now() - times.scanned,
-  };
+  let scanTimeMs = 0;
+  const { files, writeMs } = await withDmlWriter(snapshot, options, async (w) => {
+    await forEachCandidate(snapshot, read.candidates, read.columns, (file) => perFile(file, w));
+    // Reading and writing overlap: the scan is the loop's time not spent handing rows to the writer.
+    scanTimeMs = Date.now() - start - w.writeMs;
+  });
+  const metrics = { ...fileMetrics(files.metrics), ...rowMetrics(), executionTimeMs: 0, scanTimeMs, rewriteTimeMs: writeMs };
   return finishDml(
     snapshot,
     files,
@@ -412,7 +512,7 @@ export async function finishPredicateDml<R extends object>(
       readFiles: read.candidates,
     },
     metrics,
-    times.start,
+    start,
   );
 }
 

@@ -29,20 +29,19 @@ import type { DataType, StructType } from '../../schema/types.js';
 import { fileMayMatch } from '../pruning.js';
 import { buildRows, compileAssignment, keepColumn, targetField } from './assignment.js';
 import {
-  concatRows,
-  fileActions,
   finishDml,
   forEachCandidate,
-  forEachWholeCandidate,
+  liveRangeOf,
+  liveRowsOf,
+  readGroupLive,
   usesDeletionVectors,
+  withDmlWriter,
   writesChangeData,
-  type CandidateFile,
-  type OpenedCandidate,
-  type ChangePiece,
   type DmlCommitted,
+  type DmlFileWriter,
   type DmlOptions,
   type DmlResult,
-  type FileChange,
+  type OpenCandidate,
 } from './dml_files.js';
 
 export type MergeSource = Table | RecordBatch | RecordBatch[] | Record<string, unknown>[];
@@ -188,56 +187,33 @@ export async function mergeRows(
   const candidates = snapshot.activeFiles().filter(mayMatch);
   const cdf = writesChangeData(snapshot);
 
-  // Pass 1: each candidate file, reading only the target columns the join condition references, probed against the
-  // source: its pairs (row in the file, source row) satisfying `on`. WHEN NOT MATCHED BY SOURCE needs every row.
+  // Pass 1: each candidate file opened (its footer kept for pass 2), reading only the target columns the join condition
+  // references, probed against the source: its pairs (live row in the file, source row) satisfying `on`.
   const index = joinIndex(src, keys, on, onCompiled, both);
   const everyRow = bySource.length > 0;
-  const probed: { add: Add; file?: CandidateFile; opened: OpenedCandidate; pt: number[]; ps: number[] }[] = [];
-  await forEachCandidate(snapshot, candidates, everyRow ? undefined : columnsOf(on, both, 0), (file) => {
-    const [pt, ps] = index.pairs(file.rows);
-    if (pt.length || everyRow) {
-      const { rows: _keys, ...opened } = file;
-      probed.push({ add: file.add, file, opened, pt, ps });
-    }
+  const probed: { file: OpenCandidate; pt: number[]; ps: number[] }[] = [];
+  await forEachCandidate(snapshot, candidates, columnsOf(on, both, 0), (f) => {
+    const [pt, ps] = inTargetOrder(index.pairs(f.rows));
+    const file: OpenCandidate = { add: f.add, data: f.data, physical: f.physical, physicalRows: f.physicalRows, deleted: f.deleted };
+    if (pt.length || everyRow) probed.push({ file, pt, ps });
   });
-  // Pass 2: whole rows of the files with matches, unless deletion vectors need no more than the keys (deletes without
-  // target conditions and no change data to write).
-  const rowsNeeded = !everyRow && (!usesDeletionVectors(snapshot) || cdf || matched.some((c) => c.clause.kind === 'matchedUpdate' || c.cond));
-  const files: CandidateFile[] = rowsNeeded ? [] : probed.map((p) => p.file!);
-  if (rowsNeeded) {
-    for (const p of probed) p.file = undefined;
-    // The files stay open from pass 1: their other columns cost no second footer or deletion-vector read.
-    await forEachWholeCandidate(probed.map((p) => p.opened), (f) => void files.push(f));
-  }
-  const tgt = concatRows(snapshot, files.map((f) => f.rows));
-  const pt: number[] = [];
-  const ps: number[] = [];
-  let offset = 0;
-  probed.forEach((p, k) => {
-    for (let i = 0; i < p.pt.length; i++) {
-      pt.push(offset + p.pt[i]!);
-      ps.push(p.ps[i]!);
-    }
-    offset += files[k]!.rows.numRows;
-  });
-  probed.length = 0;
-  const matchCount = new Uint32Array(tgt.numRows);
+  // Before anything is written: a target row matched by several source rows is an error (unless the only matched
+  // clause is an unconditional delete).
   const sourceMatched = new Uint8Array(src.numRows);
-  for (let k = 0; k < pt.length; k++) {
-    matchCount[pt[k]!]!++;
-    sourceMatched[ps[k]!] = 1;
+  let multi = 0;
+  for (const { pt, ps } of probed) {
+    for (let k = 0; k < pt.length; k++) {
+      sourceMatched[ps[k]!] = 1;
+      if (k > 0 && pt[k] === pt[k - 1] && (k < 2 || pt[k - 2] !== pt[k])) multi++;
+    }
   }
   const onlyUnconditionalDelete = matched.length === 1 && matched[0]!.clause.kind === 'matchedDelete' && !matched[0]!.cond;
-  if (matched.length && !onlyUnconditionalDelete) {
-    let multi = 0;
-    for (const c of matchCount) if (c > 1) multi++;
-    if (multi) {
-      throw new MergeCardinalityError(
-        `MERGE: ${multi} target row(s) of ${snapshot.store.uri} matched more than one source row on '${exprToString(on)}'; ` +
-          `a target row can be updated or deleted by one source row only (de-duplicate the source); nothing was written`,
-        multi,
-      );
-    }
+  if (multi && matched.length && !onlyUnconditionalDelete) {
+    throw new MergeCardinalityError(
+      `MERGE: ${multi} target row(s) of ${snapshot.store.uri} matched more than one source row on '${exprToString(on)}'; ` +
+        `a target row can be updated or deleted by one source row only (de-duplicate the source); nothing was written`,
+      multi,
+    );
   }
 
   const m: MergeMetrics = {
@@ -263,89 +239,118 @@ export async function mergeRows(
     scanTimeMs: 0,
     rewriteTimeMs: 0,
   };
-  const drop = new Uint8Array(tgt.numRows);
-  const newRows: Table[] = [];
-  const changeData: ChangePiece[] = [];
 
-  // WHEN MATCHED: per pair, the first clause whose condition is TRUE.
-  if (matched.length && pt.length) {
-    const tRows = takeRows(tgt, pt);
-    const sRows = takeRows(src, ps);
-    const chosen = firstClause(matched, pt.length, (c) => c.truth(tRows, sRows));
-    for (let k = 0; k < matched.length; k++) {
-      const idx = indexesOf(chosen, k);
-      if (!idx.length) continue;
-      for (const i of idx) drop[pt[i]!] = 1;
-      const c = matched[k]!;
-      if (c.clause.kind === 'matchedDelete') {
-        // One target row may be matched by several source rows only under an unconditional delete: count it once.
-        const distinct = [...new Set(idx.map((i) => pt[i]!))];
-        m.numTargetRowsMatchedDeleted += distinct.length;
-        if (cdf) changeData.push({ rows: takeRows(tgt, distinct), changeType: 'delete' });
-      } else {
-        const before = takeRows(tRows, idx);
-        const after = buildRows(schema, c.columns!, [before, takeRows(sRows, idx)]);
-        newRows.push(after);
-        m.numTargetRowsMatchedUpdated += idx.length;
-        if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
-      }
-    }
-  }
-  // WHEN NOT MATCHED [BY TARGET]: source rows without a match.
-  if (notMatched.length) {
-    const rest = indexesOf(sourceMatched, 0);
-    if (rest.length) {
-      const sRows = takeRows(src, rest);
-      const chosen = firstClause(notMatched, rest.length, (c) => c.truth(sRows));
-      for (let k = 0; k < notMatched.length; k++) {
+  /**
+   * The clauses applied to a piece of a target file: its live `rows` and the pairs of them (`pt` positions in `rows`)
+   * with source rows `ps`; new rows and change data go to `w`; returns which rows leave the file.
+   */
+  const applyClauses = async (w: DmlFileWriter, rows: Table, pt: number[], ps: number[]): Promise<Uint8Array> => {
+    const drop = new Uint8Array(rows.numRows);
+    // WHEN MATCHED: per pair, the first clause whose condition is TRUE.
+    if (matched.length && pt.length) {
+      const tRows = takeRows(rows, pt);
+      const sRows = takeRows(src, ps);
+      const chosen = firstClause(matched, pt.length, (c) => c.truth(tRows, sRows));
+      for (let k = 0; k < matched.length; k++) {
         const idx = indexesOf(chosen, k);
         if (!idx.length) continue;
-        const inserted = buildRows(schema, notMatched[k]!.columns!, [takeRows(sRows, idx)]);
-        newRows.push(inserted);
-        m.numTargetRowsInserted += idx.length;
-        if (cdf) changeData.push({ rows: inserted, changeType: 'insert' });
-      }
-    }
-  }
-  // WHEN NOT MATCHED BY SOURCE: target rows without a match.
-  if (bySource.length) {
-    const rest: number[] = [];
-    for (let i = 0; i < matchCount.length; i++) if (matchCount[i] === 0) rest.push(i);
-    if (rest.length) {
-      const tRows = takeRows(tgt, rest);
-      const chosen = firstClause(bySource, rest.length, (c) => c.truth(tRows));
-      for (let k = 0; k < bySource.length; k++) {
-        const idx = indexesOf(chosen, k);
-        if (!idx.length) continue;
-        for (const i of idx) drop[rest[i]!] = 1;
-        const c = bySource[k]!;
-        const before = takeRows(tRows, idx);
-        if (c.clause.kind === 'notMatchedBySourceDelete') {
-          m.numTargetRowsNotMatchedBySourceDeleted += idx.length;
-          if (cdf) changeData.push({ rows: before, changeType: 'delete' });
+        for (const i of idx) drop[pt[i]!] = 1;
+        const c = matched[k]!;
+        if (c.clause.kind === 'matchedDelete') {
+          // One target row may be matched by several source rows only under an unconditional delete: count it once.
+          const distinct = [...new Set(idx.map((i) => pt[i]!))];
+          m.numTargetRowsMatchedDeleted += distinct.length;
+          if (cdf) await w.changeData({ rows: takeRows(rows, distinct), changeType: 'delete' });
         } else {
-          const after = buildRows(schema, c.columns!, [before]);
-          newRows.push(after);
-          m.numTargetRowsNotMatchedBySourceUpdated += idx.length;
-          if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
+          const before = takeRows(tRows, idx);
+          const after = buildRows(schema, c.columns!, [before, takeRows(sRows, idx)]);
+          await w.insert(after);
+          m.numTargetRowsMatchedUpdated += idx.length;
+          if (cdf) await changed(w, before, after);
         }
       }
     }
-  }
+    // WHEN NOT MATCHED BY SOURCE: target rows without a match.
+    if (bySource.length) {
+      const hit = new Uint8Array(rows.numRows);
+      for (const t of pt) hit[t] = 1;
+      const rest = indexesOf(hit, 0);
+      if (rest.length) {
+        const tRows = takeRows(rows, rest);
+        const chosen = firstClause(bySource, rest.length, (c) => c.truth(tRows));
+        for (let k = 0; k < bySource.length; k++) {
+          const idx = indexesOf(chosen, k);
+          if (!idx.length) continue;
+          for (const i of idx) drop[rest[i]!] = 1;
+          const c = bySource[k]!;
+          const before = takeRows(tRows, idx);
+          if (c.clause.kind === 'notMatchedBySourceDelete') {
+            m.numTargetRowsNotMatchedBySourceDeleted += idx.length;
+            if (cdf) await w.changeData({ rows: before, changeType: 'delete' });
+          } else {
+            const after = buildRows(schema, c.columns!, [before]);
+            await w.insert(after);
+            m.numTargetRowsNotMatchedBySourceUpdated += idx.length;
+            if (cdf) await changed(w, before, after);
+          }
+        }
+      }
+    }
+    return drop;
+  };
+
+  // Pass 2, one file after another through the writer: the rows of each probed file, row group by row group, read
+  // again through the footer pass 1 opened. Copy-on-write decodes every row group of a file with matches (its rows
+  // are copied); deletion vectors only the row groups holding a matched row, and none at all when the pairs alone
+  // decide (deletes without target conditions and no change data to write).
+  const dvMode = usesDeletionVectors(snapshot);
+  const rowsNeeded = everyRow || !dvMode || cdf || matched.some((c) => c.clause.kind === 'matchedUpdate' || c.cond);
+  let scanTimeMs = 0;
+  const { files: fa, writeMs } = await withDmlWriter(snapshot, dmlOptions, async (w) => {
+    for (const p of probed.splice(0)) {
+      const touched = w.file(p.file);
+      if (!rowsNeeded) {
+        const drop = new Uint8Array(liveRowsOf(p.file));
+        if (matched.length) for (const t of p.pt) drop[t] = 1;
+        for (const d of drop) m.numTargetRowsMatchedDeleted += d;
+        await touched.piece(null, drop, 0);
+      } else {
+        let k = 0;
+        for (const g of p.file.data.rowGroups) {
+          const { start, end } = liveRangeOf(p.file, g.index);
+          let k1 = k;
+          while (k1 < p.pt.length && p.pt[k1]! < end) k1++;
+          if (start === end || (dvMode && !everyRow && k1 === k)) continue;
+          const { rows } = await readGroupLive(p.file, g.index);
+          const drop = await applyClauses(w, rows, p.pt.slice(k, k1).map((t) => t - start), p.ps.slice(k, k1));
+          await touched.piece(rows, drop, start);
+          k = k1;
+        }
+      }
+      touched.end();
+    }
+    // WHEN NOT MATCHED [BY TARGET]: source rows without a match.
+    if (notMatched.length) {
+      const rest = indexesOf(sourceMatched, 0);
+      if (rest.length) {
+        const sRows = takeRows(src, rest);
+        const chosen = firstClause(notMatched, rest.length, (c) => c.truth(sRows));
+        for (let k = 0; k < notMatched.length; k++) {
+          const idx = indexesOf(chosen, k);
+          if (!idx.length) continue;
+          const inserted = buildRows(schema, notMatched[k]!.columns!, [takeRows(sRows, idx)]);
+          await w.insert(inserted);
+          m.numTargetRowsInserted += idx.length;
+          if (cdf) await w.changeData({ rows: inserted, changeType: 'insert' });
+        }
+      }
+    }
+    scanTimeMs = Date.now() - start - w.writeMs;
+  });
   m.numTargetRowsUpdated = m.numTargetRowsMatchedUpdated + m.numTargetRowsNotMatchedBySourceUpdated;
   m.numTargetRowsDeleted = m.numTargetRowsMatchedDeleted + m.numTargetRowsNotMatchedBySourceDeleted;
-
-  const changes: FileChange[] = [];
-  let base = 0;
-  for (const file of files) {
-    const n = file.rows.numRows;
-    changes.push({ file, drop: drop.subarray(base, base + n) });
-    base += n;
-  }
-  const scanned = Date.now();
-  m.scanTimeMs = scanned - start;
-  const fa = await fileActions(snapshot, changes, newRows, dmlOptions, changeData);
-  m.rewriteTimeMs = Date.now() - scanned;
+  m.scanTimeMs = scanTimeMs;
+  m.rewriteTimeMs = writeMs;
   m.numTargetRowsCopied = fa.metrics.numCopiedRows;
   m.numOutputRows = m.numTargetRowsInserted + m.numTargetRowsUpdated + m.numTargetRowsCopied;
   m.numTargetFilesAdded = fa.metrics.numAddedFiles;
@@ -449,6 +454,21 @@ function compileClause(c: MergeClause, schema: StructType, target: Relation, sou
     return keepColumn(f, scope, target.name);
   });
   return { clause: c, cond, columns };
+}
+
+/** An update's change data: the rows before and after. */
+async function changed(w: DmlFileWriter, before: Table, after: Table): Promise<void> {
+  await w.changeData({ rows: before, changeType: 'update_preimage' });
+  await w.changeData({ rows: after, changeType: 'update_postimage' });
+}
+
+/** Join pairs ordered by target row (stable: a target row's source rows keep their order). */
+function inTargetOrder([pt, ps]: [number[], number[]]): [number[], number[]] {
+  let sorted = true;
+  for (let k = 1; k < pt.length && sorted; k++) if (pt[k]! < pt[k - 1]!) sorted = false;
+  if (sorted) return [pt, ps];
+  const order = pt.map((_, k) => k).sort((a, b) => pt[a]! - pt[b]! || a - b);
+  return [order.map((k) => pt[k]!), order.map((k) => ps[k]!)];
 }
 
 /** For each of `n` rows, the index of the first clause whose condition is TRUE (absent = always), else 255. */

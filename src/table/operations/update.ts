@@ -5,18 +5,9 @@ import type { Snapshot } from '../../log/snapshot.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { TRUE, compilePredicate, parsePredicate, type CompiledExpression, type Expr } from '../../expr/index.js';
 import { takeRows } from '../../schema/access/take.js';
-import type { Table } from 'apache-arrow';
 import { fileMayMatch } from '../pruning.js';
 import { buildRows, compileAssignment, keepColumn, targetField } from './assignment.js';
-import {
-  finishPredicateDml,
-  forEachCandidate,
-  writesChangeData,
-  type ChangePiece,
-  type DmlCommitted,
-  type DmlOptions,
-  type FileChange,
-} from './dml_files.js';
+import { runPredicateDml, type DmlCommitted, type DmlOptions } from './dml_files.js';
 
 export interface UpdateSpec {
   /** Rows to update (SQL text or an expression); all rows when absent. */
@@ -65,35 +56,32 @@ export async function updateRows(snapshot: Snapshot, spec: UpdateSpec, options: 
   const pruning = { schema: snapshot.schema, partitionColumns: snapshot.partitionColumns };
   const mayMatch = where ? (add: Add) => fileMayMatch(add, where, pruning) : () => true;
   const candidates = snapshot.activeFiles().filter(mayMatch);
-  const changes: FileChange[] = [];
-  const updated: Table[] = [];
-  const cdf = writesChangeData(snapshot);
-  const changeData: ChangePiece[] = [];
   let numUpdatedRows = 0;
-  await forEachCandidate(snapshot, candidates, undefined, (file) => {
-    const drop = compiledWhere ? compiledWhere.truth(file.rows) : new Uint8Array(file.rows.numRows).fill(TRUE);
-    const idx: number[] = [];
-    for (let i = 0; i < drop.length; i++) {
-      drop[i] = drop[i] === TRUE ? 1 : 0;
-      if (drop[i]) idx.push(i);
-    }
-    if (!idx.length) return;
-    numUpdatedRows += idx.length;
-    const before = takeRows(file.rows, idx);
-    const after = buildRows(snapshot.schema, columns, [before]);
-    updated.push(after);
-    changes.push({ file, drop });
-    if (cdf) changeData.push({ rows: before, changeType: 'update_preimage' }, { rows: after, changeType: 'update_postimage' });
-  });
-  const scanned = Date.now();
-  return finishPredicateDml(
+  return runPredicateDml(
     snapshot,
     'UPDATE',
     where,
     { mayMatch, candidates },
-    { changes, added: updated, changeData },
     options,
-    { numUpdatedRows },
-    { start, scanned },
+    start,
+    async (file, w) => {
+      const drop = compiledWhere ? compiledWhere.truth(file.rows) : new Uint8Array(file.rows.numRows).fill(TRUE);
+      const idx: number[] = [];
+      for (let i = 0; i < drop.length; i++) {
+        drop[i] = drop[i] === TRUE ? 1 : 0;
+        if (drop[i]) idx.push(i);
+      }
+      if (!idx.length) return;
+      numUpdatedRows += idx.length;
+      const before = takeRows(file.rows, idx);
+      const after = buildRows(snapshot.schema, columns, [before]);
+      const touched = w.file(file);
+      await touched.piece(file.rows, drop, 0);
+      touched.end();
+      await w.insert(after);
+      await w.changeData({ rows: before, changeType: 'update_preimage' });
+      await w.changeData({ rows: after, changeType: 'update_postimage' });
+    },
+    () => ({ numUpdatedRows }),
   );
 }
