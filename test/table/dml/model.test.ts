@@ -1,5 +1,6 @@
 // DELETE / UPDATE / MERGE against a plain TypeScript model: seeded random sequences of appends, deletes, updates and
-// merges (nulls in keys and conditions) on partitioned and unpartitioned tables, deletion vectors on and off. After
+// merges (nulls in keys and conditions) on partitioned and unpartitioned tables, deletion vectors on, off and turned
+// off over files that carry them (copy-on-write over DVs), files of one or several row groups. After
 // each step the scan equals the model; at the end every version time-travels to the model at that version, and
 // DuckDB over the active Parquet files minus deletion-vector rows equals our scan.
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeltaTable } from '../../../src/index.js';
 import { readDeletionVector } from '../../../src/log/deletion_vectors.js';
+import { DataFile } from '../../../src/table/read_file.js';
 import { cleanupTempDirs, tempDir } from '../../helpers/tmp.js';
 import { Generator, SCHEMA, rng, sortedKeys, type Row } from './model.js';
 
@@ -54,21 +56,30 @@ function applyChanges(before: string[], changes: Record<string, unknown>[]): str
 }
 
 describe.each([
-  { partitioned: false, dv: false, cdf: false, seed: 11 },
-  { partitioned: true, dv: false, cdf: true, seed: 12 },
-  { partitioned: false, dv: true, cdf: true, seed: 13 },
-  { partitioned: true, dv: true, cdf: false, seed: 14 },
-])('DML model, partitioned=$partitioned, deletion vectors=$dv, change data feed=$cdf', ({ partitioned, dv, cdf, seed }) => {
+  { partitioned: false, dv: false, cdf: false, seed: 11, rowGroupSize: undefined },
+  { partitioned: true, dv: false, cdf: true, seed: 12, rowGroupSize: undefined },
+  { partitioned: false, dv: true, cdf: true, seed: 13, rowGroupSize: undefined },
+  { partitioned: true, dv: true, cdf: false, seed: 14, rowGroupSize: undefined },
+  // Files of several row groups (DML reads and rewrites them row group by row group), DV files among them.
+  { partitioned: true, dv: false, cdf: false, seed: 15, rowGroupSize: 3 },
+  { partitioned: false, dv: false, cdf: true, seed: 16, rowGroupSize: 4 },
+  { partitioned: true, dv: true, cdf: true, seed: 17, rowGroupSize: 3 },
+  // Deletion vectors turned off and on every 20 steps: copy-on-write DML over files that carry DVs.
+  { partitioned: true, dv: 'toggled', cdf: false, seed: 18, rowGroupSize: 3 },
+  { partitioned: false, dv: 'toggled', cdf: true, seed: 19, rowGroupSize: 4 },
+])('DML model, partitioned=$partitioned, deletion vectors=$dv, change data feed=$cdf, row groups of $rowGroupSize', ({ partitioned, dv, cdf, seed, rowGroupSize }) => {
   it(`${STEPS} random steps: scan == model after each, time travel == model, DuckDB == scan`, { timeout: 600_000 }, async () => {
     const dir = tempDir('dml-model-');
     const properties: Record<string, string> = { 'delta.targetFileSize': '2000' };
     if (dv) properties['delta.enableDeletionVectors'] = 'true';
     if (cdf) properties['delta.enableChangeDataFeed'] = 'true';
     const t = await DeltaTable.create(dir, { schema: SCHEMA, partitionBy: partitioned ? ['p'] : [], properties });
-    const gen = new Generator(rng(seed));
+    const gen = new Generator(rng(seed), rowGroupSize ? { rowGroupSize } : {});
     let model: Row[] = [];
     const atVersion = new Map<number, string[]>([[0, []]]);
     let dvFiles = 0;
+    let cowOverDv = 0;
+    let multiGroup = 0;
     for (let i = 0; i < STEPS; i++) {
       const step = gen.step(partitioned);
       await step.run(t);
@@ -81,9 +92,20 @@ describe.each([
       atVersion.set(t.version, expected);
       dvFiles += t.files().filter((f) => f.deletionVector).length;
       if (i % 50 === 49) expect(await duckdbRows(dir, t)).toEqual(expected);
+      if (dv === 'toggled' && i % 20 === 19) {
+        const on = (i / 20) % 2 === 1;
+        if (!on) cowOverDv += t.files().filter((f) => f.deletionVector).length;
+        await t.setProperties({ 'delta.enableDeletionVectors': String(on) });
+        atVersion.set(t.version, expected);
+      }
+      if (rowGroupSize && i % 10 === 9) {
+        for (const f of t.files()) if ((await DataFile.open({ store: t.store, add: f, config: t.snapshot.config })).rowGroups.length > 1) multiGroup++;
+      }
     }
     if (dv) expect(dvFiles).toBeGreaterThan(0);
     else expect(dvFiles).toBe(0);
+    if (dv === 'toggled') expect(cowOverDv, 'files with DVs when DVs were turned off').toBeGreaterThan(0);
+    if (rowGroupSize) expect(multiGroup, 'active files of several row groups after steps').toBeGreaterThan(0);
     expect(await duckdbRows(dir, t)).toEqual(sortedKeys(model as unknown as Record<string, unknown>[]));
     // Every version (including the ones a step did not record: none, as each step commits at most one version).
     for (let v = 0; v <= t.version; v++) {

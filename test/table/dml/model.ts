@@ -51,7 +51,11 @@ type Pred = { sql: string; f: (r: Row) => boolean };
 const gt = (a: number | null, b: number | null): boolean => a !== null && b !== null && a > b;
 
 export class Generator {
-  constructor(private readonly r: () => number) {}
+  /** `write`: options of every write and DML call (rowGroupSize for files of several row groups). */
+  constructor(
+    private readonly r: () => number,
+    private readonly write: { rowGroupSize?: number } = {},
+  ) {}
   int(n: number): number {
     return Math.floor(this.r() * n);
   }
@@ -115,7 +119,7 @@ export class Generator {
       const rows = Array.from({ length: 1 + this.int(15) }, () => this.row());
       return {
         describe: `append ${rows.length}`,
-        run: async (t) => void (await t.append(rows.map((r) => ({ ...r })))),
+        run: async (t) => void (await t.append(rows.map((r) => ({ ...r })), this.write)),
         model: (m) => [...m, ...rows],
       };
     }
@@ -123,7 +127,7 @@ export class Generator {
       const p = this.r() < 0.05 ? null : this.predicate();
       return {
         describe: `delete ${p?.sql ?? '(all)'}`,
-        run: async (t) => void (await t.delete(p?.sql)),
+        run: async (t) => void (await t.delete(p?.sql, this.write)),
         model: (m) => m.filter((r) => (p ? !p.f(r) : false)),
       };
     }
@@ -132,7 +136,7 @@ export class Generator {
       const a = this.assignments();
       return {
         describe: `update set ${JSON.stringify(a.set)} where ${p?.sql ?? '(all)'}`,
-        run: async (t) => void (await t.update({ where: p?.sql, set: a.set })),
+        run: async (t) => void (await t.update({ where: p?.sql, set: a.set }, this.write)),
         model: (m) => m.map((r) => (!p || p.f(r) ? a.f(r) : r)),
       };
     }
@@ -195,7 +199,7 @@ export class Generator {
     return {
       describe: `merge on ${on}: ${matched.length} matched, ${inserts.length} insert, ${bySource.length} by-source clauses, ${src.length} source rows`,
       run: async (t) => {
-        const b = t.merge(src.map((r) => ({ ...r })), { on, targetAlias: 't', sourceAlias: 's' });
+        const b = t.merge(src.map((r) => ({ ...r })), { on, targetAlias: 't', sourceAlias: 's', ...this.write });
         for (const add of clauses) add(b);
         await b.execute();
       },
