@@ -96,7 +96,7 @@ export async function readCandidateFile(snapshot: Snapshot, add: Add, columns?: 
 
 /**
  * Read `adds` as readCandidateFile does, with up to `concurrency` reads in flight (I/O and Parquet decoding overlap),
- * and hand each file to `use` in order. Files are read at most `concurrency` ahead of the one `use` works on, so a
+ * and hand each file to `use` in order. Files are read at most `concurrency - 1` ahead of the one `use` works on, so a
  * `use` that writes as it goes keeps a bounded number of files in memory.
  */
 export async function forEachCandidate(
