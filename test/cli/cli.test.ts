@@ -4,6 +4,7 @@ import { writeFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeltaTable } from '../../src/delta_table.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { appendWorkerSchema } from '../helpers/append_schema.js';
 import { cli, ok, okJson } from './run.js';
 
 afterAll(cleanupTempDirs);
@@ -268,14 +269,7 @@ describe('maintenance through the CLI', () => {
   it('vacuum while another process appends deletes nothing the appender commits', async () => {
     const dir = join(tempDir('deltats-cli-vac-'), 't');
     await DeltaTable.create(dir, {
-      schema: {
-        type: 'struct',
-        fields: [
-          { name: 'writer', type: 'integer', nullable: false, metadata: {} },
-          { name: 'seq', type: 'long', nullable: false, metadata: {} },
-          { name: 'payload', type: 'string', nullable: true, metadata: {} },
-        ],
-      },
+      schema: appendWorkerSchema,
     });
     // An orphan data file (a crashed writer's leftover) older than the retention window: the only thing to delete.
     const orphan = join(dir, 'part-00000-orphan.c000.snappy.parquet');

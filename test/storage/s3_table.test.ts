@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeltaTable } from '../../src/delta_table.js';
-import type { StructType } from '../../src/schema/types.js';
 import { openStore, type StorageOptions } from '../../src/storage/registry.js';
 import { listAll } from '../../src/storage/store.js';
 import { TableExistsError, TableNotFoundError } from '../../src/errors.js';
 import { freshS3Uri, s3Env, s3Options } from './s3_env.js';
+import { appendWorkerSchema } from '../helpers/append_schema.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -21,14 +21,7 @@ afterAll(() => {
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
 
-const schema: StructType = {
-  type: 'struct',
-  fields: [
-    { name: 'writer', type: 'integer', nullable: false, metadata: {} },
-    { name: 'seq', type: 'long', nullable: false, metadata: {} },
-    { name: 'payload', type: 'string', nullable: true, metadata: {} },
-  ],
-};
+const schema = appendWorkerSchema;
 
 interface Child {
   ready: Promise<void>;

@@ -3,19 +3,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, type StructType } from '../../src/index.js';
+import { DeltaTable } from '../../src/index.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { appendWorkerSchema } from '../helpers/append_schema.js';
 
 afterAll(cleanupTempDirs);
 
-const schema: StructType = {
-  type: 'struct',
-  fields: [
-    { name: 'writer', type: 'integer', nullable: false, metadata: {} },
-    { name: 'seq', type: 'long', nullable: false, metadata: {} },
-    { name: 'payload', type: 'string', nullable: true, metadata: {} },
-  ],
-};
+const schema = appendWorkerSchema;
 
 const WORKER = join(import.meta.dirname, '..', 'helpers', 'append_worker.ts');
 

@@ -6,12 +6,13 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeltaTable, DeltaSink, InvalidArgumentError, MetadataChangedError, ProtocolChangedError, VersionNotFoundError, type StructType } from '../../src/index.js';
+import { DeltaTable, DeltaSink, InvalidArgumentError, MetadataChangedError, ProtocolChangedError, VersionNotFoundError } from '../../src/index.js';
 import { onlyEnablesInCommitTimestamps } from '../../src/log/in_commit_timestamp.js';
 import { Snapshot } from '../../src/log/snapshot.js';
 import { Transaction } from '../../src/log/transaction.js';
 import { LocalStore } from '../../src/storage/local.js';
 import { cleanupTempDirs, tempDir } from '../helpers/tmp.js';
+import { appendWorkerSchema } from '../helpers/append_schema.js';
 import { tableFromArrays } from 'apache-arrow';
 import { cli, ok, okJson } from '../cli/run.js';
 
@@ -22,14 +23,7 @@ afterEach(() => {
 
 const ICT = { 'delta.enableInCommitTimestamps': 'true' };
 
-const schema: StructType = {
-  type: 'struct',
-  fields: [
-    { name: 'writer', type: 'integer', nullable: false, metadata: {} },
-    { name: 'seq', type: 'long', nullable: false, metadata: {} },
-    { name: 'payload', type: 'string', nullable: true, metadata: {} },
-  ],
-};
+const schema = appendWorkerSchema;
 
 const row = (writer: number, seq: number) => ({ writer, seq: BigInt(seq), payload: `w${writer}-s${seq}` });
 
