@@ -59,11 +59,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function s3Endpoint(): Promise<string> {
-  if (process.env.DELTATS_S3_ENDPOINT) return process.env.DELTATS_S3_ENDPOINT;
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The endpoint, and whether this run started the radosgw (then run() stops it; a server found running stays). */
+async function s3Endpoint(): Promise<{ endpoint: string; started: boolean }> {
+  if (process.env.DELTATS_S3_ENDPOINT) return { endpoint: process.env.DELTATS_S3_ENDPOINT, started: false };
+  const running = await fetch(`http://127.0.0.1:${process.env.DELTATS_RGW_PORT ?? 7480}`, { signal: AbortSignal.timeout(3_000) }).then(
+    () => true,
+    () => false,
+  );
   const out = execFileSync(join(root, 'scripts', 'start-rgw.sh'), { encoding: 'utf8', timeout: 170_000 });
-  return out.trim().split('\n').pop()!;
+  return { endpoint: out.trim().split('\n').pop()!, started: !running };
 }
 
 async function measure(label: string, store: ObjectStore, commits: number): Promise<{ commitMs: number; loadMs: number }> {
@@ -94,7 +100,7 @@ async function measure(label: string, store: ObjectStore, commits: number): Prom
 
 export async function run(): Promise<void> {
   const COMMITS = Number(process.env.BENCH_S3_COMMITS ?? 45);
-  const endpoint = await s3Endpoint();
+  const { endpoint, started } = await s3Endpoint();
   const creds = { accessKeyId: process.env.DELTATS_S3_ACCESS_KEY_ID ?? 'testkey', secretAccessKey: process.env.DELTATS_S3_SECRET_ACCESS_KEY ?? 'testsecret' };
   const bucket = process.env.DELTATS_S3_BUCKET ?? 'deltats-bench';
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { ...creds } });
@@ -128,6 +134,10 @@ export async function run(): Promise<void> {
     await pointFilter(new S3Store(`s3://${bucket}/${prefix}/big`, storageOptions));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (started) {
+      execFileSync(join(root, 'scripts', 'stop-rgw.sh'), ['--remove-data'], { timeout: 60_000 });
+      console.log('stopped the radosgw this run started');
+    }
   }
 }
 
